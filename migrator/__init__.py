@@ -1,0 +1,3 @@
+"""halo-migrate: replace tt-metal's estimate_halo_output_elems with the exact halo size."""
+
+__version__ = "0.1.0"
