@@ -1,0 +1,51 @@
+"""`halo-migrate demo`: run plan, check and apply on a bundled tt-metal-shaped fixture."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def fixture_root() -> Path:
+    try:
+        from importlib.resources import files
+
+        p = Path(str(files("migrator.demo_fixture")))
+        if p.is_dir():
+            return p
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[1] / "fixtures" / "rev-7136" / "before"
+
+
+def run_demo(keep: bool = False) -> int:
+    from migrator.cli import main
+
+    src = fixture_root()
+    tmp = Path(tempfile.mkdtemp(prefix="halo-migrate-demo-"))
+    tree = tmp / "tt-metal"
+    shutil.copytree(src, tree, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    git = ["git", "-c", "user.name=demo", "-c", "user.email=demo@example.com", "-c", "core.hooksPath=/dev/null"]
+    subprocess.run(git + ["init", "-q"], cwd=tree, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=tree, check=True)
+    subprocess.run(git + ["commit", "-qm", "tt-metal-shaped fixture (rev-7136 shape)"], cwd=tree, check=True)
+    print(f"# demo tree: a tt-metal-shaped fixture copied to {tree}\n")
+    steps = [["check", str(tree)], ["plan", str(tree)], ["apply", str(tree), "--dry-run"],
+             ["apply", str(tree), "--branch", "halo-migrate/precise-halo"], ["apply", str(tree)],
+             ["check", str(tree)]]
+    rc = 0
+    for argv in steps:
+        print(f"$ halo-migrate {' '.join(argv)}")
+        sys.stdout.flush()
+        rc = main(argv)
+        print(f"[exit {rc}]\n")
+        if argv[0] == "check" and rc == 2 or argv[0] != "check" and rc != 0:
+            return rc
+    if keep:
+        print(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if rc == 0 else 2

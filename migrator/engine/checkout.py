@@ -1,0 +1,120 @@
+"""The tree being migrated: which files exist, which mention a name, and safe reads.
+
+Files come from `git ls-files` when the root is a git work tree (so build outputs and vendored
+junk outside version control are ignored) and from a directory walk otherwise. Every path is
+checked to stay inside the root after resolving symlinks; nothing outside is ever read or written.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrator.errors import BadPath, UnsafePath
+
+CPP_SUFFIXES = (".cpp", ".cc", ".cxx", ".c", ".hpp", ".hh", ".hxx", ".h", ".ipp", ".inl")
+SKIP_DIRS = {".git", ".hg", ".svn", "build", "node_modules", "__pycache__", ".cache"}
+
+# git is run with hooks and filesystem monitors disabled: a checkout's own .git/config must not be
+# able to make this tool execute anything.
+SAFE_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"]
+
+
+@dataclass
+class Checkout:
+    root: Path
+    is_git: bool = False
+    _files: list[str] | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Checkout":
+        p = Path(path)
+        if not p.exists():
+            raise BadPath(f"{path}: no such file or directory")
+        if not p.is_dir():
+            raise BadPath(f"{path}: not a directory")
+        root = p.resolve()
+        try:
+            os.listdir(root)
+        except OSError as exc:
+            raise BadPath(f"{path}: cannot read directory ({exc.strerror})") from None
+        return cls(root=root, is_git=_is_git_worktree_root(root))
+
+    # ---- listing -------------------------------------------------------------------------
+    def cpp_files(self) -> list[str]:
+        if self._files is None:
+            files = self._git_ls_files() if self.is_git else None
+            if files is None:
+                files = self._walk()
+            self._files = sorted(f for f in files if f.endswith(CPP_SUFFIXES))
+        return self._files
+
+    def _git_ls_files(self) -> list[str] | None:
+        try:
+            out = subprocess.run(
+                SAFE_GIT + ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                cwd=self.root, capture_output=True, check=True, timeout=120,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+    def _walk(self) -> list[str]:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            rel = os.path.relpath(dirpath, self.root)
+            for name in filenames:
+                found.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
+        return found
+
+    def files_mentioning(self, *needles: str) -> list[str]:
+        """Files whose bytes contain any needle: a cheap prefilter before any parsing."""
+        encoded = [n.encode() for n in needles]
+        hits = []
+        for rel in self.cpp_files():
+            data = self.read_or_none(rel)
+            if data is not None and any(n in data for n in encoded):
+                hits.append(rel)
+        return hits
+
+    # ---- reading -------------------------------------------------------------------------
+    def resolve(self, rel: str) -> Path:
+        """Absolute path of `rel`; refuses anything that leaves the root (.., absolute, symlinks)."""
+        candidate = (self.root / rel)
+        real = candidate.resolve()
+        if real != self.root and self.root not in real.parents:
+            raise UnsafePath(f"{rel}: resolves outside the checkout ({real})")
+        return candidate
+
+    def exists(self, rel: str) -> bool:
+        try:
+            return self.resolve(rel).is_file()
+        except UnsafePath:
+            return False
+
+    def read(self, rel: str) -> bytes:
+        return self.resolve(rel).read_bytes()
+
+    def read_or_none(self, rel: str) -> bytes | None:
+        try:
+            path = self.resolve(rel)
+        except UnsafePath:
+            self.warnings.append(f"{rel}: symlink pointing outside the checkout, not followed")
+            return None
+        try:
+            return path.read_bytes()
+        except (IsADirectoryError, FileNotFoundError):
+            return None
+        except OSError as exc:
+            self.warnings.append(f"{rel}: unreadable ({exc.strerror})")
+            return None
+
+
+def _is_git_worktree_root(root: Path) -> bool:
+    # Only the checkout's own repository counts: a plain folder inside some other repository
+    # is treated as "not a git repository" rather than silently using the outer one.
+    return (root / ".git").exists()

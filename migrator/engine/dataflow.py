@@ -1,0 +1,62 @@
+"""Small intra-function data-flow questions: where a variable gets its value, where a lambda is
+called, which identifiers an expression reads."""
+
+from __future__ import annotations
+
+import tree_sitter as ts
+
+from migrator.engine import cpp
+
+
+def identifiers_in(node: ts.Node | None) -> list[str]:
+    """Plain identifiers an expression reads (not member names after '.', not types)."""
+    if node is None:
+        return []
+    return [cpp.text(n) for n in cpp.walk(node) if n.type == "identifier"]
+
+
+def root_identifier(expr: ts.Node | None) -> str:
+    """`a` for `a`, `a.b`, `a.b()[0]`, `a->b`; '' for anything else."""
+    n = expr
+    while n is not None:
+        if n.type == "identifier":
+            return cpp.text(n)
+        if n.type in ("field_expression",):
+            n = n.child_by_field_name("argument")
+        elif n.type == "call_expression":
+            n = n.child_by_field_name("function")
+        elif n.type == "subscript_expression":
+            n = n.child_by_field_name("argument")
+        elif n.type == "parenthesized_expression":
+            n = cpp.named_children(n)[0] if cpp.named_children(n) else None
+        else:
+            return ""
+    return ""
+
+
+def assignments_to(block: ts.Node, name: str) -> list[tuple[ts.Node, str, ts.Node]]:
+    """(statement node, operator, right-hand side) for every `name = ...`, `name += ...` and every
+    initialised declaration of `name` inside `block`."""
+    out = []
+    for n in cpp.walk(block):
+        if n.type == "assignment_expression":
+            left = n.child_by_field_name("left")
+            if left is not None and left.type == "identifier" and cpp.text(left) == name:
+                op = n.child_by_field_name("operator")
+                out.append((n, cpp.text(op) if op is not None else "=", n.child_by_field_name("right")))
+        elif n.type == "init_declarator":
+            d = cpp.declarator_name(n.child_by_field_name("declarator"))
+            if d is not None and cpp.text(d) == name:
+                out.append((n, "=", n.child_by_field_name("value")))
+    return out
+
+
+def lambda_variable(lam: ts.Node) -> str:
+    p = lam.parent
+    if p is not None and p.type == "init_declarator":
+        return cpp.text(cpp.declarator_name(p.child_by_field_name("declarator")))
+    return ""
+
+
+def calls_named(block: ts.Node, name: str) -> list[ts.Node]:
+    return [n for n in cpp.walk(block) if n.type == "call_expression" and cpp.call_name(n) == name]

@@ -1,0 +1,122 @@
+"""Git through GitPython with argument lists only. Hooks and fsmonitor are disabled for every
+call, so a checkout's configuration cannot make this tool run a program."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from migrator.errors import BranchExists, DirtyFiles, GitFailure, NotGitRepo
+
+_SAFE = {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "core.fsmonitor", "GIT_CONFIG_VALUE_0": "false",
+         "GIT_CONFIG_KEY_1": "core.hooksPath", "GIT_CONFIG_VALUE_1": "/dev/null",
+         "GIT_TERMINAL_PROMPT": "0"}
+
+
+def open_repo(root):
+    import git
+
+    if not (os.path.exists(os.path.join(root, ".git"))):
+        raise NotGitRepo(f"{root}: not a git repository (needed for --branch)")
+    try:
+        return git.Repo(root)
+    except Exception as exc:  # noqa: BLE001 - any GitPython failure is one line for the user
+        raise GitFailure(f"{root}: {exc.__class__.__name__}: {exc}") from None
+
+
+def run(repo, *args, env=None):
+    import git
+
+    try:
+        return repo.git.execute(["git", *args], env={**_SAFE, **(env or {})}, with_extended_output=False,
+                                strip_newline_in_stdout=False)
+    except git.GitCommandError as exc:
+        raise GitFailure(f"git {args[0]}: {str(exc.stderr).strip() or exc}") from None
+
+
+def has_head(repo) -> bool:
+    try:
+        run(repo, "rev-parse", "--verify", "-q", "HEAD")
+        return True
+    except GitFailure:
+        return False
+
+
+def dirty_paths(root, paths: list[str]) -> list[str]:
+    """Paths among `paths` whose working-tree or index content differs from HEAD (or untracked)."""
+    if not os.path.exists(os.path.join(root, ".git")) or not paths:
+        return []
+    repo = open_repo(root)
+    out = run(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
+    dirty = []
+    for entry in out.split("\0"):
+        if len(entry) > 3:
+            dirty.append(entry[3:])
+    return sorted(set(dirty))
+
+
+def author(root) -> str:
+    try:
+        repo = open_repo(root)
+        name = run(repo, "config", "user.name").strip()
+        mail = run(repo, "config", "user.email").strip()
+        if name and mail:
+            return f"{name} <{mail}>"
+    except Exception:  # noqa: BLE001 - fall back to the tool's own identity
+        pass
+    return "halo-migrate <halo-migrate@users.noreply.github.com>"
+
+
+def create_branch(root, name: str, new_contents: dict[str, bytes], message: str, force: bool = False) -> str:
+    """One commit on top of HEAD holding `new_contents`, on branch `name`, built in a temporary
+    index: HEAD, the real index and the working tree are not touched."""
+    repo = open_repo(root)
+    if not has_head(repo):
+        raise GitFailure(f"{root}: the repository has no commits yet; nothing to branch from")
+    try:
+        run(repo, "check-ref-format", "--branch", name)
+    except GitFailure:
+        raise GitFailure(f"'{name}' is not a valid branch name") from None
+    exists = True
+    try:
+        run(repo, "rev-parse", "--verify", "-q", f"refs/heads/{name}")
+    except GitFailure:
+        exists = False
+    if exists and not force:
+        raise BranchExists(f"branch '{name}' already exists (use --force to replace it)")
+    current = run(repo, "symbolic-ref", "-q", "HEAD").strip() if _on_branch(repo) else ""
+    if exists and current == f"refs/heads/{name}":
+        raise BranchExists(f"branch '{name}' is checked out; refusing to move it under the working tree")
+    with tempfile.TemporaryDirectory(prefix="halo-migrate-") as tmp:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        run(repo, "read-tree", "HEAD", env=env)
+        for path, data in sorted(new_contents.items()):
+            blob_file = os.path.join(tmp, "blob")
+            with open(blob_file, "wb") as fh:
+                fh.write(data)
+            sha = run(repo, "hash-object", "-w", "--no-filters", blob_file).strip()
+            mode = _mode_in_head(repo, path)
+            run(repo, "update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}", env=env)
+        tree = run(repo, "write-tree", env=env).strip()
+        msg_file = os.path.join(tmp, "msg")
+        with open(msg_file, "w", encoding="utf-8") as fh:
+            fh.write(message)
+        commit = run(repo, "commit-tree", tree, "-p", "HEAD", "-F", msg_file).strip()
+    run(repo, "update-ref", "-m", "halo-migrate", f"refs/heads/{name}", commit)
+    return commit
+
+
+def _on_branch(repo) -> bool:
+    try:
+        run(repo, "symbolic-ref", "-q", "HEAD")
+        return True
+    except GitFailure:
+        return False
+
+
+def _mode_in_head(repo, path: str) -> str:
+    out = run(repo, "ls-tree", "HEAD", "--", path).strip()
+    return out.split()[0] if out else "100644"
+
+
+__all__ = ["BranchExists", "DirtyFiles", "create_branch", "dirty_paths", "author"]

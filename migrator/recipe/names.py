@@ -1,0 +1,33 @@
+"""Names and paths of the code this recipe migrates (tt-metal's ttnn conv2d / sliding-window code)."""
+
+ESTIMATE = "estimate_halo_output_elems"
+PRECISE = "calculate_precise_halo_output_elems"
+CONFIG_TYPE = "SlidingWindowConfig"
+PARALLEL_CONFIG_TYPE = "ParallelConfig"
+SHARD_BOUNDARIES = "generate_shard_boundaries"
+OP_TRACE = "generate_op_trace_metadata"
+MAX_NSTICKS = "generate_max_out_nsticks_per_core"
+NUM_CORES_NHW_HELPER = "get_num_cores_nhw_from_parallel_config"
+SLIDING_WINDOW_NAMESPACE = "ttnn::operations::sliding_window"
+
+SLIDING_WINDOW_HPP = "ttnn/cpp/ttnn/operations/sliding_window/sliding_window.hpp"
+SLIDING_WINDOW_CPP = "ttnn/cpp/ttnn/operations/sliding_window/sliding_window.cpp"
+SLIDING_WINDOW_INCLUDE = "ttnn/operations/sliding_window/sliding_window.hpp"
+
+# What each estimate parameter means, by its declared name (the tree's own declaration is read;
+# these are only the meanings). Position is the fallback when a checkout renamed a parameter.
+ESTIMATE_ROLES = ("shard_shape", "batch_size", "input_height", "input_width", "kernel_size", "dilation", "padding")
+ESTIMATE_PARAM_ALIASES = {
+    "halo_input_shard_shape": "shard_shape",
+    "shard_shape": "shard_shape",
+    "batch_size": "batch_size",
+    "input_height": "input_height",
+    "input_width": "input_width",
+    "kernel_size": "kernel_size",
+    "dilation": "dilation",
+    "padding": "padding",
+}
+
+# The value threaded into the enclosing function when a site has no stride in scope.
+STRIDE = "stride"
+THREAD_AFTER_ROLE = "kernel_size"

@@ -1,0 +1,264 @@
+"""The whole migration for one checkout, computed in memory: sites and their bindings, the
+threading, the new function, the deletions, every file's new bytes, and the checks that the
+result is sound. Nothing here writes to disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from migrator.engine import cpp
+from migrator.engine.edits import Edit, EditSet
+from migrator.engine.locate import find_occurrences, function_nodes
+from migrator.engine.project import Project
+from migrator.engine.refactor import delete_statement
+from migrator.engine.render import indent_lines, render
+from migrator.engine.scope import scope_at
+from migrator.engine.source import SourceFile, error_nodes
+from migrator.errors import ParseFailure, PostconditionFailed, ThreadingBlocked, UnsupportedShape
+from migrator.recipe import names
+from migrator.recipe.bindings import Binding, bind
+from migrator.recipe.checkout_model import CheckoutModel, read_model
+from migrator.recipe.rewrite import rewrite_site
+from migrator.recipe.site import Expr, Site, make_site
+from migrator.recipe.threading import ThreadPlan, plan_threading
+
+RECIPE = "halo-precise"
+
+
+@dataclass
+class SitePlan:
+    path: str
+    line: int
+    function: str
+    lambda_name: str
+    bindings: list[Binding]
+    config_name: str
+    result_old: str
+    result_new: str
+    shard_shape: str
+    roles: dict[str, str]  # C++ expression text -> model quantity, for verify
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MigrationPlan:
+    root: str
+    state: str
+    model: CheckoutModel = field(repr=False)
+    sites: list[SitePlan] = field(default_factory=list)
+    threads: list[ThreadPlan] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    originals: dict[str, bytes] = field(default_factory=dict, repr=False)
+    new_contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.new_contents)
+
+    @property
+    def files(self) -> list[str]:
+        return sorted(self.new_contents)
+
+
+def build_plan(project: Project) -> MigrationPlan:
+    model = read_model(project)
+    plan = MigrationPlan(str(project.checkout.root), model.state, model, warnings=list(model.warnings))
+    plan.warnings.extend(project.checkout.warnings)
+    for occ in model.occurrences:
+        if occ.kind == "inactive":
+            plan.warnings.append(f"{occ.path}:{occ.line}: {names.ESTIMATE} inside `#if 0`; left as is")
+        elif occ.kind == "reference":
+            raise UnsupportedShape(f"{occ.path}:{occ.line}: {names.ESTIMATE} is used other than by a direct call "
+                                   "(address taken, alias or call through a pointer); migrate it by hand")
+    if model.state in ("migrated", "nothing-to-migrate"):
+        return plan
+    if model.config_struct is None:
+        raise UnsupportedShape(f"struct {names.CONFIG_TYPE} not found in {names.SLIDING_WINDOW_HPP}")
+
+    sets: dict[str, EditSet] = {}
+
+    def add(path: str, edit: Edit) -> None:
+        sets.setdefault(path, EditSet(path)).add(edit)
+
+    # 1. sites and what each needs
+    sites = [make_site(project, occ, model.estimate_params) for occ in model.calls]
+    for site in sites:
+        site.project_helpers = set(model.helpers)
+
+    # 2. threading: a stride that is not in scope becomes a parameter of the enclosing function
+    by_function: dict[int, list[Site]] = {}
+    for site in sites:
+        if site.stride() is None:
+            fn = site.scope.function
+            if fn is None:
+                raise ThreadingBlocked(f"{site.path}:{site.line}: no stride in scope and no enclosing function")
+            for lam in site.scope.lambdas:
+                if cpp.lambda_capture(lam).default is None:
+                    raise ThreadingBlocked(f"{site.path}:{site.line}: no stride in scope, and the lambda captures "
+                                           "an explicit list, so a new parameter would not be visible in it")
+            by_function.setdefault(fn.id, []).append(site)
+    for group in by_function.values():
+        fn = group[0].scope.function
+        kernel = group[0].arg("kernel_size").text
+        after = kernel if kernel in [p.name for p in cpp.parameters(fn)] else names.THREAD_AFTER_ROLE
+        thread = plan_threading(project, fn, group[0].src, names.STRIDE, after,
+                                f"{group[0].path}:{group[0].line} needs the convolution stride")
+        plan.threads.append(thread)
+        for path, edit in thread.edits:
+            add(path, edit)
+        for site in group:
+            site.threaded[names.STRIDE] = Expr(
+                names.STRIDE, f"new parameter `{thread.param_type} {names.STRIDE}` of {thread.function} "
+                f"(threaded; {len(thread.callers)} callers updated)")
+        plan.steps.append(f"thread `{names.STRIDE}` into {thread.function} "
+                          f"({len(thread.declarations)} declaration(s), {len(thread.definitions)} definition(s), "
+                          f"{len(thread.callers)} caller(s))")
+
+    # 3. bind and rewrite each site
+    fields = [f.name for f in model.config_struct.fields]
+    for site in sites:
+        bindings = bind(site, fields)
+        rw = rewrite_site(site, bindings)
+        for e in rw.edits:
+            add(site.path, e)
+        plan.sites.append(SitePlan(
+            site.path, site.line, site.occurrence.function, site.occurrence.lambda_name, bindings,
+            rw.config_name, rw.result_old, rw.result_new, site.arg("shard_shape").text,
+            _roles(site), list(site.warnings)))
+        plan.warnings.extend(site.warnings)
+        plan.steps.append(f"rewrite call at {site.path}:{site.line} ({site.occurrence.function}"
+                          + (f" → {site.occurrence.lambda_name}" if site.occurrence.lambda_name else "") + ")")
+        _ensure_include(project, site, add, plan)
+
+    # 4. the new function, once
+    _add_precise_function(model, add, plan)
+
+    # 5. the deprecated function goes
+    for occ in model.occurrences:
+        if occ.kind in ("declaration", "definition"):
+            src = project.source(occ.path)
+            add(occ.path, delete_statement(src, occ.owner, f"delete {names.ESTIMATE} {occ.kind}"))
+            plan.steps.append(f"delete {names.ESTIMATE} {occ.kind} at {occ.path}:{occ.line}")
+
+    # 6. new bytes, then prove them sound
+    for path, es in sets.items():
+        src = project.source(path)
+        plan.originals[path] = src.data
+        plan.new_contents[path] = es.apply(src.data, src.newline)
+    _check_postconditions(project, plan)
+    return plan
+
+
+def _roles(site: Site) -> dict[str, str]:
+    roles = {site.src.text(node): role for role, node in site.args.items()}
+    stride = site.stride()
+    if stride is not None:
+        roles[stride.text] = "stride"
+    mem = site.memory_config_of_shard_shape()
+    if mem is not None:
+        roles[mem[0]] = "memory_config"
+        pc = site.parallel_config_for(mem[0])
+        if pc is not None:
+            roles[pc.text] = "parallel_config"
+    return roles
+
+
+def _ensure_include(project: Project, site: Site, add, plan: MigrationPlan) -> None:
+    src = site.src
+    if src.path in (names.SLIDING_WINDOW_CPP, names.SLIDING_WINDOW_HPP):
+        return
+    if not project.checkout.exists(names.SLIDING_WINDOW_HPP) or project.reaches(src, names.SLIDING_WINDOW_HPP):
+        return
+    last = None
+    for n in cpp.walk(src.root):
+        if n.type == "preproc_include":
+            last = n
+    at = src.line_end(last.end_byte - 1) if last is not None else 0
+    add(src.path, Edit(at, at, render("include.cpp.j2", header=names.SLIDING_WINDOW_INCLUDE) + "\n",
+                       f"include {names.SLIDING_WINDOW_INCLUDE}"))
+    plan.steps.append(f"include {names.SLIDING_WINDOW_INCLUDE} in {src.path}")
+
+
+def _add_precise_function(model: CheckoutModel, add, plan: MigrationPlan) -> None:
+    hpp, cpp_ = model.sliding_window_hpp, model.sliding_window_cpp
+    if hpp is None or cpp_ is None:
+        raise UnsupportedShape(f"{names.SLIDING_WINDOW_HPP} / .cpp not found; cannot add {names.PRECISE}")
+    if not model.precise_declared:
+        decls, _ = function_nodes(hpp, names.MAX_NSTICKS)
+        if not decls:
+            raise UnsupportedShape(f"{hpp.path}: no declaration of {names.MAX_NSTICKS} to place {names.PRECISE} after")
+        anchor = decls[0]
+        at = hpp.line_end(anchor.end_byte - 1)
+        text = indent_lines(render("precise_decl.hpp.j2"), hpp.indent_of(anchor), first=True)
+        add(hpp.path, Edit(at, at, text + "\n", f"declare {names.PRECISE}"))
+        plan.steps.append(f"declare {names.PRECISE} in {hpp.path}")
+    if not model.precise_defined:
+        _, defs = function_nodes(cpp_, names.MAX_NSTICKS)
+        if not defs:
+            raise UnsupportedShape(f"{cpp_.path}: no definition of {names.MAX_NSTICKS} to place {names.PRECISE} after")
+        if model.shard_boundaries_arity not in (1, 2):
+            raise UnsupportedShape(f"{names.SHARD_BOUNDARIES} takes {model.shard_boundaries_arity} arguments; "
+                                   "expected 1 or 2")
+        anchor = defs[0]
+        at = cpp_.line_end(anchor.end_byte - 1)
+        text = render("precise_def.cpp.j2", shard_boundaries_arity=model.shard_boundaries_arity)
+        add(cpp_.path, Edit(at, at, "\n" + text + "\n", f"define {names.PRECISE}"))
+        plan.steps.append(f"define {names.PRECISE} in {cpp_.path}")
+
+
+def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
+    """Re-parse every touched file; refuse the whole plan on any new syntax error, any remaining
+    reference to the estimate, a precise function declared/defined other than once, or a bound
+    expression whose names are not visible at the rewritten site."""
+    new_sources = {}
+    for path, data in plan.new_contents.items():
+        before = SourceFile.parse(path, plan.originals[path])
+        after = SourceFile.parse(path, data)
+        if after.error_count() > before.error_count():
+            bad = error_nodes(after.tree)
+            line = after.line(bad[0]) if bad else 0
+            raise ParseFailure(f"{path}:{line}: the rewritten file no longer parses cleanly; nothing written")
+        new_sources[path] = after
+        for occ in find_occurrences(after, names.ESTIMATE):
+            if occ.kind != "inactive":
+                raise PostconditionFailed(f"{path}:{occ.line}: {names.ESTIMATE} still referenced after the rewrite")
+    for occ in plan.model.occurrences:
+        if occ.kind != "inactive" and occ.path not in plan.new_contents:
+            raise PostconditionFailed(f"{occ.path}:{occ.line}: {names.ESTIMATE} left unmigrated")
+    for path, kind in ((names.SLIDING_WINDOW_HPP, 0), (names.SLIDING_WINDOW_CPP, 1)):
+        src = new_sources.get(path) or project.source(path)
+        if src is None:
+            continue
+        count = len(function_nodes(src, names.PRECISE)[kind])
+        if count != 1:
+            raise PostconditionFailed(f"{path}: {names.PRECISE} {'declared' if kind == 0 else 'defined'} "
+                                      f"{count} times after the rewrite")
+    for sp in plan.sites:
+        src = new_sources[sp.path]
+        calls = [o for o in find_occurrences(src, names.PRECISE) if o.kind == "call"]
+        for call in calls:
+            scope = scope_at(src, call.owner)
+            args = cpp.arguments(call.owner)
+            if not args or cpp.text(args[0]) != sp.config_name:
+                continue
+            for b in sp.bindings:
+                for ident in _roots(b.expr):
+                    if ident not in scope and ident not in _KNOWN_FREE:
+                        raise PostconditionFailed(
+                            f"{sp.path}: `{ident}` used for {b.field} is not in scope at the rewritten call")
+
+
+_KNOWN_FREE = {"true", "false", names.NUM_CORES_NHW_HELPER}
+
+
+def _roots(expr: str) -> list[str]:
+    import re
+
+    out = []
+    for m in re.finditer(r"(?<![\w.>:])([A-Za-z_]\w*)", expr):
+        tail = expr[m.end():].lstrip()
+        if tail.startswith("("):
+            continue  # a function name
+        out.append(m.group(1))
+    return out

@@ -1,0 +1,129 @@
+"""Turn a bound call site into edits: the config block and the new call (rendered from templates),
+and the result variable renamed from approx_* to precise_* wherever it is used afterwards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tree_sitter as ts
+
+from migrator.engine import cpp
+from migrator.engine.edits import Edit
+from migrator.engine.refactor import rename_in_block
+from migrator.engine.render import indent_lines, render
+from migrator.recipe import names
+from migrator.recipe.bindings import Binding
+from migrator.recipe.site import Site
+
+COLUMN_LIMIT = 120  # tt-metal's .clang-format ColumnLimit
+
+
+@dataclass
+class SiteRewrite:
+    config_name: str
+    result_old: str
+    result_new: str
+    qualifier: str
+    edits: list[Edit]
+
+
+def qualifier_for(site: Site) -> tuple[str, str]:
+    """(prefix for the function, spelling of the config type) as visible from the site."""
+    ns = site.enclosing_namespace()
+    if ns == names.SLIDING_WINDOW_NAMESPACE:
+        return "", names.CONFIG_TYPE
+    prefix = "sliding_window::" if ns.startswith("ttnn::operations") else names.SLIDING_WINDOW_NAMESPACE + "::"
+    config_type = names.CONFIG_TYPE if _type_visible_unqualified(site) else prefix + names.CONFIG_TYPE
+    return prefix, config_type
+
+
+def _type_visible_unqualified(site: Site) -> bool:
+    for n in cpp.walk(site.src.root):
+        if n.type in ("using_declaration", "alias_declaration") and n.start_byte < site.call.start_byte:
+            t = cpp.text(n)
+            if t.rstrip(";").strip().endswith("::" + names.CONFIG_TYPE) or "namespace" in t and "sliding_window" in t:
+                return True
+    return False
+
+
+def choose_config_name(site: Site) -> str:
+    base = "slice_halo_config" if "slice" in site.arg("input_height").text else "halo_config"
+    name, i = base, 2
+    while name in site.scope or _used_later(site, name):
+        name, i = f"{base}_{i}", i + 1
+    return name
+
+
+def _used_later(site: Site, name: str) -> bool:
+    block = cpp.enclosing(site.call, "compound_statement")
+    return block is not None and any(
+        n.type == "identifier" and cpp.text(n) == name for n in cpp.walk(block))
+
+
+def rewrite_site(site: Site, bindings: list[Binding]) -> SiteRewrite:
+    src = site.src
+    qualifier, config_type = qualifier_for(site)
+    config_name = choose_config_name(site)
+    shard_shape = site.arg("shard_shape").text
+    stmt = cpp.statement_of(site.call)
+    indent = src.indent_of(stmt)
+    line_start = src.line_start(stmt.start_byte)
+    if src.data[line_start : stmt.start_byte].strip():
+        raise_unsupported(site, "the statement does not start its line")
+
+    decl = _simple_declaration(stmt, site.call)
+    origin = f"rewrite {names.ESTIMATE} call at {site.path}:{site.line}"
+    edits: list[Edit] = []
+    old = new = ""
+    if decl is not None:
+        result_type, declarator, scale = decl
+        old = cpp.text(declarator)
+        new = "precise_" + old[len("approx_"):] if old.startswith("approx_") else old
+        if new != old and (new in site.scope or _used_later(site, new)):
+            new = old
+        variables = dict(config_type=config_type, config_name=config_name, bindings=bindings,
+                         result_type=result_type, result_name=new, qualifier=qualifier,
+                         shard_shape=shard_shape, scale=scale, wrap=False)
+        one_line = render("call_site.cpp.j2", **variables).split("\n")[-1]
+        variables["wrap"] = len(indent) + len(one_line) > COLUMN_LIMIT
+        text = indent_lines(render("call_site.cpp.j2", **variables), indent, first=True)
+        edits.append(Edit(line_start, stmt.end_byte, text, origin))
+        if new != old:
+            block = cpp.enclosing(stmt, "compound_statement")
+            edits.extend(rename_in_block(src, block, stmt.end_byte, old, new, f"rename {old} → {new}"))
+    else:
+        block_text = render("config_block.cpp.j2", config_type=config_type, config_name=config_name,
+                            bindings=bindings)
+        edits.append(Edit(line_start, line_start, indent_lines(block_text, indent, first=True) + "\n", origin))
+        call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
+                           shard_shape=shard_shape)
+        edits.append(Edit(site.call.start_byte, site.call.end_byte, call_text, origin))
+    return SiteRewrite(config_name, old, new, qualifier, edits)
+
+
+def _simple_declaration(stmt: ts.Node, call: ts.Node):
+    """(type text, declarator node, ' * scale' or '') for `T name = CALL [* x];`, else None."""
+    if stmt.type != "declaration":
+        return None
+    decls = stmt.children_by_field_name("declarator")
+    if len(decls) != 1 or decls[0].type != "init_declarator":
+        return None
+    value = decls[0].child_by_field_name("value")
+    declarator = decls[0].child_by_field_name("declarator")
+    if declarator is None or declarator.type != "identifier":
+        return None
+    type_text = stmt.text[: decls[0].start_byte - stmt.start_byte].decode().strip()
+    if value == call:
+        return type_text, declarator, ""
+    if (value is not None and value.type == "binary_expression"
+            and cpp.text(value.child_by_field_name("operator")) == "*"
+            and value.child_by_field_name("left") == call):
+        right = value.child_by_field_name("right")
+        return type_text, declarator, " * " + " ".join(cpp.text(right).split())
+    return None
+
+
+def raise_unsupported(site: Site, why: str):
+    from migrator.errors import UnsupportedShape
+
+    raise UnsupportedShape(f"{site.path}:{site.line}: {why}")

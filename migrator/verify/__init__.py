@@ -1,0 +1,1 @@
+"""Numeric verification of each rewrite against the reference model."""
