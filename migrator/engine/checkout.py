@@ -73,13 +73,47 @@ class Checkout:
 
     def files_mentioning(self, *needles: str) -> list[str]:
         """Files whose bytes contain any needle: a cheap prefilter before any parsing."""
-        encoded = [n.encode() for n in needles]
-        hits = []
-        for rel in self.cpp_files():
-            data = self.read_or_none(rel)
-            if data is not None and any(n in data for n in encoded):
-                hits.append(rel)
-        return hits
+        hits = self._git_grep(needles) if self.is_git else None
+        if hits is None:
+            encoded = [n.encode() for n in needles]
+            hits = []
+            for rel in self.cpp_files():
+                data = self._read_for_scan(rel)
+                if data is not None and any(n in data for n in encoded):
+                    hits.append(rel)
+        return [h for h in hits if self._inside(h)]
+
+    def _git_grep(self, needles) -> list[str] | None:
+        args = SAFE_GIT + ["grep", "-l", "-z", "-I", "-F", "--untracked", "--no-color"]
+        for n in needles:
+            args += ["-e", n]
+        args += ["--"] + [f"*{s}" for s in CPP_SUFFIXES]
+        try:
+            res = subprocess.run(args, cwd=self.root, capture_output=True, timeout=120)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if res.returncode not in (0, 1):
+            return None
+        return sorted(p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+
+    def _read_for_scan(self, rel: str) -> bytes | None:
+        try:
+            with open(self.root / rel, "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    def _inside(self, rel: str) -> bool:
+        path = self.root / rel
+        # Only a symlink can lead out of the root (listed files live under it); resolve those.
+        if not any(p.is_symlink() for p in [path, *path.parents] if p != self.root and self.root in p.parents):
+            return True
+        try:
+            self.resolve(rel)
+            return True
+        except UnsafePath:
+            self.warnings.append(f"{rel}: symlink pointing outside the checkout, not followed")
+            return False
 
     # ---- reading -------------------------------------------------------------------------
     def resolve(self, rel: str) -> Path:

@@ -16,7 +16,7 @@ from migrator.engine.scope import scope_at
 from migrator.engine.source import SourceFile, error_nodes
 from migrator.errors import ParseFailure, PostconditionFailed, ThreadingBlocked, UnsupportedShape
 from migrator.recipe import names
-from migrator.recipe.bindings import Binding, bind
+from migrator.recipe.bindings import Binding, bind, slice_dims_include_padding
 from migrator.recipe.checkout_model import CheckoutModel, read_model
 from migrator.recipe.rewrite import rewrite_site
 from migrator.recipe.site import Expr, Site, make_site
@@ -38,6 +38,7 @@ class SitePlan:
     shard_shape: str
     roles: dict[str, str]  # C++ expression text -> model quantity, for verify
     warnings: list[str] = field(default_factory=list)
+    slice_dims_include_padding: bool = False
 
 
 @dataclass
@@ -125,7 +126,7 @@ def build_plan(project: Project) -> MigrationPlan:
         plan.sites.append(SitePlan(
             site.path, site.line, site.occurrence.function, site.occurrence.lambda_name, bindings,
             rw.config_name, rw.result_old, rw.result_new, site.arg("shard_shape").text,
-            _roles(site), list(site.warnings)))
+            _roles(site), list(site.warnings), slice_dims_include_padding(site) is not None))
         plan.warnings.extend(site.warnings)
         plan.steps.append(f"rewrite call at {site.path}:{site.line} ({site.occurrence.function}"
                           + (f" → {site.occurrence.lambda_name}" if site.occurrence.lambda_name else "") + ")")
@@ -190,8 +191,8 @@ def _add_precise_function(model: CheckoutModel, add, plan: MigrationPlan) -> Non
             raise UnsupportedShape(f"{hpp.path}: no declaration of {names.MAX_NSTICKS} to place {names.PRECISE} after")
         anchor = decls[0]
         at = hpp.line_end(anchor.end_byte - 1)
-        text = indent_lines(render("precise_decl.hpp.j2"), hpp.indent_of(anchor), first=True)
-        add(hpp.path, Edit(at, at, text + "\n", f"declare {names.PRECISE}"))
+        text = indent_lines(render("precise_decl.hpp.j2").rstrip("\n"), hpp.indent_of(anchor), first=True)
+        add(hpp.path, Edit(at, at, "\n" + text + "\n", f"declare {names.PRECISE}"))
         plan.steps.append(f"declare {names.PRECISE} in {hpp.path}")
     if not model.precise_defined:
         _, defs = function_nodes(cpp_, names.MAX_NSTICKS)
@@ -202,7 +203,7 @@ def _add_precise_function(model: CheckoutModel, add, plan: MigrationPlan) -> Non
                                    "expected 1 or 2")
         anchor = defs[0]
         at = cpp_.line_end(anchor.end_byte - 1)
-        text = render("precise_def.cpp.j2", shard_boundaries_arity=model.shard_boundaries_arity)
+        text = render("precise_def.cpp.j2", shard_boundaries_arity=model.shard_boundaries_arity).rstrip("\n")
         add(cpp_.path, Edit(at, at, "\n" + text + "\n", f"define {names.PRECISE}"))
         plan.steps.append(f"define {names.PRECISE} in {cpp_.path}")
 

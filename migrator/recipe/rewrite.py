@@ -84,9 +84,9 @@ def rewrite_site(site: Site, bindings: list[Binding]) -> SiteRewrite:
         variables = dict(config_type=config_type, config_name=config_name, bindings=bindings,
                          result_type=result_type, result_name=new, qualifier=qualifier,
                          shard_shape=shard_shape, scale=scale, wrap=False)
-        one_line = render("call_site.cpp.j2", **variables).split("\n")[-1]
+        one_line = render("call_site.cpp.j2", **variables).rstrip("\n").split("\n")[-1]
         variables["wrap"] = len(indent) + len(one_line) > COLUMN_LIMIT
-        text = indent_lines(render("call_site.cpp.j2", **variables), indent, first=True)
+        text = indent_lines(render("call_site.cpp.j2", **variables).rstrip("\n"), indent, first=True)
         edits.append(Edit(line_start, stmt.end_byte, text, origin))
         if new != old:
             block = cpp.enclosing(stmt, "compound_statement")
@@ -94,7 +94,8 @@ def rewrite_site(site: Site, bindings: list[Binding]) -> SiteRewrite:
     else:
         block_text = render("config_block.cpp.j2", config_type=config_type, config_name=config_name,
                             bindings=bindings)
-        edits.append(Edit(line_start, line_start, indent_lines(block_text, indent, first=True) + "\n", origin))
+        edits.append(Edit(line_start, line_start, indent_lines(block_text.rstrip("\n"), indent, first=True) + "\n",
+                          origin))
         call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
                            shard_shape=shard_shape)
         edits.append(Edit(site.call.start_byte, site.call.end_byte, call_text, origin))

@@ -10,7 +10,7 @@ import tree_sitter as ts
 from migrator.engine import cpp, dataflow
 from migrator.engine.locate import Occurrence
 from migrator.engine.project import Project
-from migrator.engine.scope import Scope, StructDef, bare_type, scope_at, struct_definitions
+from migrator.engine.scope import Scope, StructDef, bare_type, scope_at
 from migrator.engine.source import SourceFile
 from migrator.errors import UnsupportedShape
 from migrator.recipe import names
@@ -31,11 +31,7 @@ class Lookup:
     scope: Scope
 
     def struct(self, type_name: str) -> StructDef | None:
-        for src in self.project.mentioning(type_name):
-            for sd in struct_definitions(src):
-                if sd.name == type_name:
-                    return sd
-        return None
+        return self.project.struct(type_name)
 
     def member_of(self, base: str, member: str) -> Expr | None:
         """`base.member` if `base` is visible and its struct type has that member."""
@@ -158,8 +154,9 @@ def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
     n = scope.get(names.STRIDE)
     if n is not None and ("array" in n.type_text or n.bare_type in ("auto",) or "pair" in n.type_text):
         return Expr(names.STRIDE, n.provenance)
-    found = [e for e in (site_like.member_of(v.name, names.STRIDE) for v in scope.names()
-                         if v.bare_type not in ("auto", "uint32_t", "int", "bool")) if e is not None]
+    typed = [v for v in scope.names() if v.bare_type not in ("auto", "uint32_t", "int", "bool")]
+    site_like.project.prefetch_structs(v.bare_type for v in typed)
+    found = [e for e in (site_like.member_of(v.name, names.STRIDE) for v in typed) if e is not None]
     if len(found) == 1:
         return found[0]
     return None

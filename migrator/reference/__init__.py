@@ -14,7 +14,11 @@ scalar helpers in :mod:`migrator.reference.uint32`.
 """
 
 from migrator.reference import closed_form, estimate, sliding_window, uint32
-from migrator.reference.closed_form import max_out_nsticks_per_core, precise_halo_output_elems, shard_boundaries_closed_form
+from migrator.reference.closed_form import (
+    max_out_nsticks_per_core,
+    precise_halo_output_elems,
+    shard_boundaries_closed_form,
+)
 from migrator.reference.config import SlidingWindowConfig
 from migrator.reference.estimate import VARIANTS, estimate_halo_output_elems
 from migrator.reference.sliding_window import (

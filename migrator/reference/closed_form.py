@@ -31,7 +31,7 @@ from migrator.reference.sliding_window import (
     get_output_shard_y,
     get_transposed_full_input_shape,
 )
-from migrator.reference.uint32 import u32
+from migrator.reference.uint32 import U32_MAX, u32
 
 __all__ = [
     "OpTrace",
@@ -58,7 +58,9 @@ class OpTrace:
 
     def __getitem__(self, q: int) -> int:
         if not 0 <= q < len(self):
-            raise ValueError(f"out-of-bounds read op_trace_metadata[{q}] (size {len(self)}); the C++ has undefined behaviour here")
+            raise ValueError(
+                f"out-of-bounds read op_trace_metadata[{q}] (size {len(self)}); the C++ has undefined behaviour here"
+            )
         b, rest = divmod(q, self.output_h * self.output_w)
         i, j = divmod(rest, self.output_w)
         return u32(b * self.batch_step + i * self.row_step + j * self.col_step)
@@ -71,8 +73,10 @@ def op_trace(config: SlidingWindowConfig, *, ceil_pad_rule: str = "current") -> 
     if config.is_transpose:
         _, full_h, full_w, _ = get_transposed_full_input_shape(config)
         return OpTrace(batch_size, output_h, output_w, full_h * full_w, full_w, 1)
-    padded_h = u32(u32(config.input_hw[0]) + u32(config.get_pad_h()) + get_ceil_pad_h(config, ceil_pad_rule=ceil_pad_rule))
-    padded_w = u32(u32(config.input_hw[1]) + u32(config.get_pad_w()) + get_ceil_pad_w(config, ceil_pad_rule=ceil_pad_rule))
+    ceil_pad_h = get_ceil_pad_h(config, ceil_pad_rule=ceil_pad_rule)
+    ceil_pad_w = get_ceil_pad_w(config, ceil_pad_rule=ceil_pad_rule)
+    padded_h = u32(u32(config.input_hw[0]) + u32(config.get_pad_h()) + ceil_pad_h)
+    padded_w = u32(u32(config.input_hw[1]) + u32(config.get_pad_w()) + ceil_pad_w)
     return OpTrace(
         batch_size,
         output_h,
@@ -119,7 +123,9 @@ def _iter_boundaries(config: SlidingWindowConfig, ceil_pad_rule: str) -> Iterato
         core += 1
 
 
-def shard_boundaries_closed_form(config: SlidingWindowConfig, *, ceil_pad_rule: str = "current") -> List[ShardBoundary]:
+def shard_boundaries_closed_form(
+    config: SlidingWindowConfig, *, ceil_pad_rule: str = "current"
+) -> List[ShardBoundary]:
     """Same list as ``generate_shard_boundaries(config, generate_op_trace_metadata(config))``."""
     out: List[ShardBoundary] = []
     for repeat, boundary in _iter_boundaries(config, ceil_pad_rule):
@@ -128,10 +134,54 @@ def shard_boundaries_closed_form(config: SlidingWindowConfig, *, ceil_pad_rule: 
 
 
 def max_out_nsticks_per_core(config: SlidingWindowConfig, *, ceil_pad_rule: str = "current") -> int:
-    """Same value as ``generate_max_out_nsticks_per_core(generate_shard_boundaries(config, ...))``."""
+    """Same value as ``generate_max_out_nsticks_per_core(generate_shard_boundaries(config, ...))``.
+
+    The loop of :func:`_iter_boundaries` with the trace evaluation inlined (this is the hot path of
+    the public API).  Per core: sticks = u32(t[o_e] + halo - t[o_s] + 1), or 0 when the
+    "input start index 0" special case fires (its input range is (t[o_e] + 1, t[o_e]), empty).
+    """
+    trace = op_trace(config, ceil_pad_rule=ceil_pad_rule)
+    max_index = len(trace)
+    if max_index == 0:
+        raise ValueError(
+            "empty op_trace_metadata (N * O_h * O_w == 0): the C++ would read op_trace_metadata[2**32 - 1]"
+        )
+    num_cores = u32(config.num_cores_nhw)
+    output_shard_h = get_output_shard_y(config, config.snap_to_tile)
+    halo_with_pad_len = _halo_with_pad_len(config, ceil_pad_rule)
+
+    mask = U32_MAX
+    plane = trace.output_h * trace.output_w
+    output_w = trace.output_w
+    batch_step, row_step, col_step = trace.batch_step, trace.row_step, trace.col_step
     best = 0
-    for _repeat, boundary in _iter_boundaries(config, ceil_pad_rule):
-        best = max(best, u32(boundary.input_range.end - boundary.input_range.start + 1))
+    output_index_start = 0
+    core = 0
+    while core < num_cores:
+        output_index_end = min((output_index_start + output_shard_h) & mask, max_index)
+        output_index_end = (output_index_end - 1) & mask
+        if output_index_end >= max_index:
+            raise ValueError(
+                f"out-of-bounds read op_trace_metadata[{output_index_end}] (size {max_index}); "
+                "the C++ has undefined behaviour here"
+            )
+        b, rest = divmod(output_index_end, plane)
+        i, j = divmod(rest, output_w)
+        trace_at_end = (b * batch_step + i * row_step + j * col_step) & mask
+        b, rest = divmod(min(output_index_start, max_index - 1), plane)
+        i, j = divmod(rest, output_w)
+        input_index_start = (b * batch_step + i * row_step + j * col_step) & mask
+        if input_index_start == 0 and output_index_start != 0:
+            sticks = 0
+        else:
+            sticks = (trace_at_end + halo_with_pad_len - input_index_start + 1) & mask
+        if sticks > best:
+            best = sticks
+        next_start = (output_index_end + 1) & mask
+        if next_start == output_index_start:  # fixed point: every remaining core repeats this boundary
+            break
+        output_index_start = next_start
+        core += 1
     return best
 
 
