@@ -1,0 +1,59 @@
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+SHARED_DATA = REPO.parent / "shared" / "data"
+sys.path.insert(0, str(REPO))
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "core.hooksPath=/dev/null",
+       "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
+
+
+def fixture_cases():
+    return sorted(p.name for p in FIXTURES.iterdir() if (p / "case.json").is_file())
+
+
+def case_meta(name):
+    return json.loads((FIXTURES / name / "case.json").read_text())
+
+
+def copy_tree(src: Path, dst: Path, git: bool = True) -> Path:
+    shutil.copytree(src, dst, symlinks=True)
+    if git:
+        subprocess.run(GIT + ["init", "-q"], cwd=dst, check=True)
+        subprocess.run(GIT + ["add", "-A"], cwd=dst, check=True)
+        subprocess.run(GIT + ["commit", "-qm", "before"], cwd=dst, check=True)
+    return dst
+
+
+def snapshot(root: Path) -> dict:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if ".git" in p.relative_to(root).parts:
+            continue
+        if p.is_file() or p.is_symlink():
+            out[str(p.relative_to(root))] = p.read_bytes() if not p.is_symlink() else b"->" + os.readlink(p).encode()
+    return out
+
+
+def run_cli(*argv, env=None, cwd=None):
+    """Run the real console entry point in a subprocess (exit code, stdout, stderr)."""
+    e = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    res = subprocess.run([sys.executable, "-m", "migrator", *map(str, argv)], capture_output=True, text=True,
+                         env=e, cwd=cwd)
+    return res.returncode, res.stdout, res.stderr
+
+
+@pytest.fixture
+def tree(tmp_path):
+    def make(case="rev-7136", git=True):
+        return copy_tree(FIXTURES / case / "before", tmp_path / case, git=git)
+
+    return make
