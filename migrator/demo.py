@@ -10,14 +10,9 @@ from pathlib import Path
 
 
 def fixture_root() -> Path:
-    try:
-        from importlib.resources import files
-
-        p = Path(str(files("migrator.demo_fixture")))
-        if p.is_dir():
-            return p
-    except ModuleNotFoundError:
-        pass
+    installed = Path(__file__).resolve().parent / "demo_fixture"  # where the wheel puts it
+    if installed.is_dir():
+        return installed
     return Path(__file__).resolve().parents[1] / "fixtures" / "rev-7136" / "before"
 
 

@@ -43,7 +43,7 @@ def format_changed_lines(root: Path, originals: dict[str, bytes], new: dict[str,
         return new, ["no .clang-format in the checkout; changed lines left as rendered"]
     exe = clang_format_binary()
     if exe is None:
-        return new, ["clang-format not found (pip install 'halo-migrate[format]'); changed lines left as rendered"]
+        return new, ["clang-format not found (pip install clang-format==19.1.4); changed lines left as rendered"]
     out = dict(new)
     for path, data in new.items():
         if not path.endswith(CPP_EXT):
