@@ -16,7 +16,13 @@ from migrator.engine import cpp
 from migrator.engine.source import SourceFile
 
 # sha256(normalized body) -> variant. Filled from the upstream revisions named in the facts doc.
-KNOWN_BODIES: dict[str, str] = {}
+# Computed from every revision of conv2d_utils.cpp that defines the estimate (45ecf0a728..e3f5442565).
+KNOWN_BODIES: dict[str, str] = {
+    "c8cd0692e66d8ca864925f512b4a13c1bb7fccca9fef5dea0185356907e58f34": "V3",  # dbbc742d10 … e3f5442565 (4 revisions)
+    "f473ac840372d5eb860bca316f83269738c22b6b0ceae24c51b7eb93b2649eeb": "V2",  # 8e2c9f3c43 … f843883541 (15 revisions)
+    "daaa5ac8a12f4c83c5bca3291a3cea49d965def7b216575568d1bef273163d66": "V2",  # 5702b2dcea … 1d0ca63400 (3 revisions)
+    "34d9455bb5eca661cffc8a075876d193fbf7582ed20bd3ab9d6fce2e3b4cb82c": "V1",  # 45ecf0a728 (1 revisions)
+}
 
 
 def normalized_body(src: SourceFile, definition: ts.Node) -> str:
@@ -32,10 +38,13 @@ def body_hash(src: SourceFile, definition: ts.Node) -> str:
 
 
 def identify_variant(src: SourceFile, definition: ts.Node) -> str:
+    """'V1'/'V2'/'V3' for an upstream body; 'V3 (by structure)' etc. for a body that only has the
+    shape of one; 'unknown' otherwise."""
     known = KNOWN_BODIES.get(body_hash(src, definition))
     if known:
         return known
-    return _by_structure(definition)
+    shaped = _by_structure(definition)
+    return shaped if shaped == "unknown" else f"{shaped} (by structure)"
 
 
 def _by_structure(definition: ts.Node) -> str:
