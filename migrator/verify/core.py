@@ -1,0 +1,241 @@
+"""Per-site numeric verification.
+
+For every conv spec x shard layout x compute grid, and for each rewritten call site:
+
+(a) the OLD estimate (``estimate_halo_output_elems``, the checkout's variant) with the arguments
+    the old call passed (by role),
+(b) the NEW call-site value: the site's binding expressions evaluated against the placement
+    model (:mod:`migrator.verify.evaluate`), then ``calculate_precise_halo_output_elems``,
+(c) the RUNTIME value: the halo op's own ``SlidingWindowConfig`` from the placement model.
+
+A *mismatch* is a spec where the evaluated config differs from the runtime config in a field that
+enters the halo math (or the two values differ).  ``input_hw`` and ``padding`` are compared
+through the padded extents (H + pad_top + pad_bottom, W + pad_left + pad_right), which is all the
+non-ceil, non-transposed halo math reads: a slice that carries its padding in its size with
+``padding = {0, 0, 0, 0}`` is correct.  ``channels``/``num_cores_c`` do not enter the math and
+are not compared; ``core_range_set`` is compared when bound.  (c) > (a) is an under-allocation
+by the old code: a finding, not a failure.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from migrator.reference import SlidingWindowConfig, estimate_halo_output_elems, precise_halo_output_elems
+from migrator.verify.evaluate import ConfigBuilder, EvalError
+from migrator.verify.placement import LAYOUTS, ConvSpec, NotReached, place, tile_rounding_extra_right_padding
+
+BYTES_PER_ELEM = 2  # bfloat16 halo output
+EXAMPLES = 5
+
+MATH_FIELDS = ("batch_size", "window_hw", "stride_hw", "output_pad_hw", "dilation_hw", "num_cores_nhw",
+               "snap_to_tile", "is_bilinear", "is_transpose", "ceil_mode")
+
+
+@dataclass
+class SiteInput:
+    """What verify needs to know about one rewritten call (from a plan or read from migrated code)."""
+
+    path: str
+    line: int
+    function: str
+    lambda_name: str
+    config_name: str
+    shard_shape: str
+    bindings: List[Tuple[str, str, str]]  # (field, expr, provenance)
+    roles: Dict[str, str]
+    slice_dims_include_padding: bool = False
+
+    @property
+    def kind(self) -> str:
+        names = f"{self.function} {self.lambda_name}".lower()
+        return "dram_slice" if (self.slice_dims_include_padding or "slice" in names) else "l1"
+
+
+def site_from_plan(s) -> SiteInput:
+    return SiteInput(
+        path=s.path, line=s.line, function=s.function, lambda_name=s.lambda_name, config_name=s.config_name,
+        shard_shape=s.shard_shape, bindings=[(b.field, b.expr, b.provenance) for b in s.bindings],
+        roles=dict(s.roles), slice_dims_include_padding=bool(s.slice_dims_include_padding),
+    )
+
+
+def _padded(cfg: SlidingWindowConfig) -> Tuple[int, int]:
+    p = cfg.padding
+    return (cfg.input_hw[0] + p[0] + p[1], cfg.input_hw[1] + p[2] + p[3])
+
+
+def differing_fields(call: SlidingWindowConfig, call_shard, runtime: SlidingWindowConfig, runtime_shard,
+                     bound: Iterable[str]) -> List[str]:
+    out = [f for f in MATH_FIELDS if getattr(call, f) != getattr(runtime, f)]
+    if _padded(call) != _padded(runtime):
+        raw = [f for f in ("input_hw", "padding") if getattr(call, f) != getattr(runtime, f)]
+        out.extend(raw or ["input_hw"])
+    if "core_range_set" in bound and call.core_range_set != runtime.core_range_set:
+        out.append("core_range_set")
+    if int(call_shard[1]) != int(runtime_shard[1]):
+        out.append("shard_shape")
+    return out
+
+
+def estimate_variant_code(variant: Optional[str]) -> Optional[str]:
+    """"V3 (by structure)" -> "V3"; "unknown"/"absent" -> None."""
+    head = (variant or "").split()[0] if variant else ""
+    return head if head in ("V1", "V2", "V3") else None
+
+
+def _spec_label(spec: ConvSpec) -> list:
+    return spec.as_list()
+
+
+@dataclass
+class SiteResult:
+    site: SiteInput
+    evaluated: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    mismatches: int = 0
+    mismatch_fields: Counter = field(default_factory=Counter)
+    mismatch_examples: List[dict] = field(default_factory=list)
+    under_allocations: int = 0
+    under_examples: List[dict] = field(default_factory=list)
+    ratios: List[float] = field(default_factory=list)
+    l1_saved_bytes: int = 0
+    changes: List[Tuple[int, dict]] = field(default_factory=list)
+    tile_rounding_affected: int = 0
+    tile_rounding_max_elems: int = 0
+    error: Optional[str] = None
+
+    def ratio(self) -> Dict[str, Optional[float]]:
+        if not self.ratios:
+            return {"min": None, "median": None, "max": None}
+        return {"min": round(min(self.ratios), 4), "median": round(statistics.median(self.ratios), 4),
+                "max": round(max(self.ratios), 4)}
+
+    def biggest_changes(self, n: int = EXAMPLES) -> List[dict]:
+        return [d for _, d in sorted(self.changes, key=lambda x: -x[0])[:n]]
+
+    def summary(self) -> dict:
+        s = self.site
+        return {
+            "file": s.path, "line": s.line, "function": s.function, "lambda": s.lambda_name,
+            "kind": s.kind, "config_name": s.config_name, "shard_shape": s.shard_shape,
+            "slice_dims_include_padding": s.slice_dims_include_padding,
+            "bindings": {f: {"expr": e, "provenance": p} for f, e, p in s.bindings},
+            "evaluated": self.evaluated,
+            "skipped": sum(self.skipped.values()),
+            "skipped_reasons": dict(self.skipped),
+            "mismatches": self.mismatches,
+            "mismatch_fields": dict(self.mismatch_fields),
+            "mismatch_examples": self.mismatch_examples,
+            "under_allocations": self.under_allocations,
+            "under_allocation_examples": self.under_examples,
+            "ratio": self.ratio(),
+            "l1_saved_bytes": self.l1_saved_bytes,
+            "biggest_changes": self.biggest_changes(),
+            "tile_rounding": {"affected": self.tile_rounding_affected, "max_extra_elems": self.tile_rounding_max_elems},
+            "error": self.error,
+        }
+
+
+def verify_site(site: SiteInput, specs: Sequence[ConvSpec], grids: Sequence[str], variant: str,
+                layouts: Sequence[str] = LAYOUTS) -> SiteResult:
+    res = SiteResult(site)
+    bindings = {f: e for f, e, _ in site.bindings}
+    try:
+        builder = ConfigBuilder(bindings, site.shard_shape, site.roles)
+    except EvalError as exc:
+        res.error = exc.message
+        return res
+    kind = site.kind
+    variant = estimate_variant_code(variant)
+    has_estimate = variant is not None
+    for spec in specs:
+        for grid in grids:
+            for layout in layouts:
+                try:
+                    pl = place(spec, layout, grid, kind, site.slice_dims_include_padding)
+                except NotReached as exc:
+                    res.skipped[str(exc)] += 1
+                    continue
+                except ValueError as exc:
+                    res.skipped[f"placement model raised: {exc}"] += 1
+                    continue
+                try:
+                    call_cfg, call_shard = builder.build(pl.roles)
+                except EvalError as exc:
+                    res.error = exc.message
+                    return res
+                try:
+                    runtime = precise_halo_output_elems(pl.runtime_config, pl.runtime_shard_shape)
+                    precise = precise_halo_output_elems(call_cfg, call_shard)
+                except ValueError as exc:
+                    res.skipped[f"reference model raised: {str(exc).split(':')[0]}"] += 1
+                    continue
+                res.evaluated += 1
+                where = {"spec": _spec_label(spec), "layout": layout, "grid": grid}
+                diff = differing_fields(call_cfg, call_shard, pl.runtime_config, pl.runtime_shard_shape, bindings)
+                if precise != runtime and not diff:
+                    diff = ["value"]
+                if diff:
+                    res.mismatches += 1
+                    res.mismatch_fields.update(diff)
+                    if len(res.mismatch_examples) < EXAMPLES:
+                        res.mismatch_examples.append({**where, "fields": diff, "call_site": precise,
+                                                      "runtime": runtime})
+                if kind == "dram_slice":
+                    extra = tile_rounding_extra_right_padding(pl)
+                    if extra:
+                        rc = pl.runtime_config
+                        p = rc.padding
+                        wider = SlidingWindowConfig(**{**rc.__dict__, "padding": (p[0], p[1], p[2], p[3] + extra)})
+                        try:
+                            gap = precise_halo_output_elems(wider, pl.runtime_shard_shape) - precise
+                        except ValueError:
+                            gap = 0
+                        if gap > 0:
+                            res.tile_rounding_affected += 1
+                            res.tile_rounding_max_elems = max(res.tile_rounding_max_elems, gap)
+                if not has_estimate:
+                    continue
+                r = pl.roles
+                estimate = estimate_halo_output_elems(
+                    r["shard_shape"], r["batch_size"], r["input_height"], r["input_width"], r["kernel_size"],
+                    r["dilation"], r["padding"], variant=variant)
+                if runtime > estimate:
+                    res.under_allocations += 1
+                    if len(res.under_examples) < EXAMPLES:
+                        res.under_examples.append({**where, "estimate": estimate, "runtime": runtime})
+                if estimate:
+                    res.ratios.append(precise / estimate)
+                res.l1_saved_bytes += (estimate - precise) * BYTES_PER_ELEM
+                delta = abs(estimate - precise)
+                if delta and (len(res.changes) < EXAMPLES or delta > res.changes[-1][0]):
+                    res.changes.append((delta, {**where, "estimate": estimate, "precise": precise,
+                                                "delta_bytes": (precise - estimate) * BYTES_PER_ELEM}))
+                    res.changes.sort(key=lambda x: -x[0])
+                    del res.changes[EXAMPLES:]
+    return res
+
+
+def verify_sites(sites: Sequence[SiteInput], specs: Sequence[ConvSpec], grids: Sequence[str],
+                 variant: str) -> List[SiteResult]:
+    return [verify_site(s, specs, grids, variant) for s in sites]
+
+
+def verify_plan(plan, specs, grids=("wormhole", "blackhole")) -> List[dict]:
+    """One summary dict per rewritten site of ``plan`` (keys: file, line, evaluated, mismatches,
+    under_allocations, ratio{min,median,max}, l1_saved_bytes, ...), for the PR description."""
+    specs = [s if isinstance(s, ConvSpec) else ConvSpec.from_row(s) for s in specs]
+    sites = [site_from_plan(s) for s in plan.sites]
+    return [r.summary() for r in verify_sites(sites, specs, list(grids), plan.model.estimate_variant)]
+
+
+def any_mismatch(results: Sequence[SiteResult]) -> bool:
+    return any(r.mismatches or r.error for r in results)
+
+
+__all__ = ["SiteInput", "SiteResult", "site_from_plan", "verify_site", "verify_sites", "verify_plan",
+           "differing_fields", "any_mismatch"]
