@@ -1,0 +1,209 @@
+"""Conv specs for verify: the checkout's own sweep files, a bundled default set, and ``--specs FILE``.
+
+Sweep files are read with libcst and never imported or executed.  From every module-level
+``parameters = {suite: {"input_specs": [...]}}`` and ``failing_parameters* = [...]`` the 15 first
+columns of each entry are taken ([batch_size, output_channels, input_channels, input_height,
+input_width, kernel_height, kernel_width, stride_h, stride_w, pad_h, pad_w, groups, dilation_h,
+dilation_w, bias]); they must be plain int/bool literals.  Trailing columns (e.g. the forge
+suite's ``[int(ttnn.TILE_LAYOUT), "dram", ...]`` triples) are ignored.  Entries of any other shape
+(conv1d suites with 10 columns, computed entries) are skipped with one warning per list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from migrator.errors import MigrateError
+from migrator.verify.placement import SPEC_COLUMNS, ConvSpec
+
+SWEEP_DIR = "tests/sweep_framework/sweeps/conv2d"
+
+
+class SpecsError(MigrateError):
+    kind = "bad specs"
+
+
+@dataclass
+class SpecSet:
+    specs: List[ConvSpec] = field(default_factory=list)
+    sources: Dict[str, int] = field(default_factory=dict)  # source label -> specs taken from it
+    warnings: List[str] = field(default_factory=list)
+
+    def add(self, label: str, specs: Sequence[ConvSpec]) -> None:
+        seen = set(self.specs)
+        new = 0
+        for s in specs:
+            if s not in seen:
+                seen.add(s)
+                self.specs.append(s)
+                new += 1
+        self.sources[label] = self.sources.get(label, 0) + len(specs)
+
+
+# ---- libcst reading -----------------------------------------------------------------------------
+
+
+def _literal(node: cst.BaseExpression):
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return node.value == "True"
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
+            and isinstance(node.expression, cst.Integer):
+        return -int(node.expression.evaluated_value)
+    raise ValueError("not a literal")
+
+
+def _entries(lst: cst.BaseExpression, where: str, warnings: List[str]) -> List[ConvSpec]:
+    if not isinstance(lst, (cst.List, cst.Tuple)):
+        warnings.append(f"{where}: not a list literal; skipped")
+        return []
+    out: List[ConvSpec] = []
+    bad = 0
+    for el in lst.elements:
+        row = el.value
+        if not isinstance(row, (cst.List, cst.Tuple)) or len(row.elements) < 15:
+            bad += 1
+            continue
+        try:
+            vals = [_literal(e.value) for e in row.elements[:15]]
+            out.append(ConvSpec.from_row(vals))
+        except (ValueError, TypeError):
+            bad += 1
+    if bad:
+        warnings.append(f"{where}: {bad} entr{'y' if bad == 1 else 'ies'} skipped "
+                        "(not 15 leading int/bool columns of a conv2d spec)")
+    return out
+
+
+def _key(node: cst.BaseExpression) -> Optional[str]:
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value if isinstance(node.evaluated_value, str) else None
+    return None
+
+
+def read_sweep_source(text: str, label: str) -> Tuple[List[ConvSpec], List[str]]:
+    """Specs and warnings from one sweep file's source text (never executed)."""
+    warnings: List[str] = []
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return [], [f"{label}: cannot parse ({str(exc).splitlines()[0]}); skipped"]
+    specs: List[ConvSpec] = []
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                target, value = small.target, small.value
+            else:
+                continue
+            if not isinstance(target, cst.Name):
+                continue
+            name = target.value
+            if name == "parameters":
+                if not isinstance(value, cst.Dict):
+                    warnings.append(f"{label}: `parameters` is not a dict literal; skipped")
+                    continue
+                for el in value.elements:
+                    if not isinstance(el, cst.DictElement):
+                        continue
+                    suite = _key(el.key) or "?"
+                    if not isinstance(el.value, cst.Dict):
+                        warnings.append(f"{label}: parameters[{suite!r}] is not a dict literal; skipped")
+                        continue
+                    for sub in el.value.elements:
+                        if isinstance(sub, cst.DictElement) and _key(sub.key) == "input_specs":
+                            specs += _entries(sub.value, f"{label}: parameters[{suite!r}]['input_specs']", warnings)
+            elif name.startswith("failing_parameters"):
+                specs += _entries(value, f"{label}: {name}", warnings)
+    return specs, warnings
+
+
+def sweep_files(root: Path) -> List[Path]:
+    base = Path(root) / SWEEP_DIR
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.rglob("*.py") if p.is_file() and not p.is_symlink())
+
+
+def read_checkout_specs(root: Path) -> Tuple[Dict[str, List[ConvSpec]], List[str]]:
+    found: Dict[str, List[ConvSpec]] = {}
+    warnings: List[str] = []
+    for p in sweep_files(root):
+        rel = p.relative_to(root).as_posix()
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            warnings.append(f"{rel}: unreadable ({exc}); skipped")
+            continue
+        specs, w = read_sweep_source(text, rel)
+        warnings += w
+        if specs:
+            found[rel] = specs
+    return found, warnings
+
+
+# ---- JSON spec files ----------------------------------------------------------------------------
+
+
+def parse_specs_json(doc, label: str) -> List[ConvSpec]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("specs"), list):
+        raise SpecsError(f"{label}: expected a JSON object with a \"specs\" list")
+    cols = doc.get("columns") or list(SPEC_COLUMNS)
+    if not isinstance(cols, list):
+        raise SpecsError(f"{label}: \"columns\" must be a list")
+    missing = [c for c in SPEC_COLUMNS if c not in cols]
+    if missing:
+        raise SpecsError(f"{label}: columns missing: {', '.join(missing)}")
+    idx = [cols.index(c) for c in SPEC_COLUMNS]
+    out = []
+    for i, row in enumerate(doc["specs"]):
+        try:
+            vals = [row[j] for j in idx]
+            if not all(isinstance(v, (int, bool)) for v in vals):
+                raise TypeError
+            out.append(ConvSpec.from_row(vals))
+        except (TypeError, IndexError, KeyError, ValueError):
+            raise SpecsError(f"{label}: spec #{i} is not a row of {len(cols)} int/bool values") from None
+    return out
+
+
+def load_specs_file(path: str) -> List[ConvSpec]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecsError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecsError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    return parse_specs_json(doc, path)
+
+
+def default_specs() -> List[ConvSpec]:
+    text = resources.files("migrator.specs").joinpath("default_specs.json").read_text(encoding="utf-8")
+    return parse_specs_json(json.loads(text), "migrator/specs/default_specs.json")
+
+
+def collect_specs(root: Optional[Path], extra_file: Optional[str] = None, *, defaults: bool = True,
+                  checkout_specs: bool = True) -> SpecSet:
+    out = SpecSet()
+    if checkout_specs and root is not None:
+        found, warnings = read_checkout_specs(Path(root))
+        out.warnings += warnings
+        for rel, specs in found.items():
+            out.add(rel, specs)
+    if defaults:
+        out.add("default specs (bundled)", default_specs())
+    if extra_file:
+        out.add(extra_file, load_specs_file(extra_file))
+    return out
