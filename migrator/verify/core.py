@@ -69,10 +69,17 @@ def _padded(cfg: SlidingWindowConfig) -> Tuple[int, int]:
 
 
 def differing_fields(call: SlidingWindowConfig, call_shard, runtime: SlidingWindowConfig, runtime_shard,
-                     bound: Iterable[str]) -> List[str]:
+                     bound: Iterable[str], expected_at_site: Optional[Dict[str, tuple]] = None) -> List[str]:
+    """Fields of the call-site config that differ from the runtime config in the halo math.
+
+    ``input_hw``/``padding`` are compared through the padded extents; when those differ, the field(s)
+    named are the ones that differ from ``expected_at_site`` (the site's own convention, e.g. padded
+    slice sizes with zero padding), defaulting to the runtime's raw values.
+    """
     out = [f for f in MATH_FIELDS if getattr(call, f) != getattr(runtime, f)]
     if _padded(call) != _padded(runtime):
-        raw = [f for f in ("input_hw", "padding") if getattr(call, f) != getattr(runtime, f)]
+        expected = expected_at_site or {"input_hw": runtime.input_hw, "padding": runtime.padding}
+        raw = [f for f in ("input_hw", "padding") if getattr(call, f) != tuple(expected[f])]
         out.extend(raw or ["input_hw"])
     if "core_range_set" in bound and call.core_range_set != runtime.core_range_set:
         out.append("core_range_set")
@@ -152,6 +159,7 @@ def verify_site(site: SiteInput, specs: Sequence[ConvSpec], grids: Sequence[str]
     kind = site.kind
     variant = estimate_variant_code(variant)
     has_estimate = variant is not None
+    pads_in_dims = kind == "dram_slice" and site.slice_dims_include_padding
     for spec in specs:
         for grid in grids:
             for layout in layouts:
@@ -176,7 +184,10 @@ def verify_site(site: SiteInput, specs: Sequence[ConvSpec], grids: Sequence[str]
                     continue
                 res.evaluated += 1
                 where = {"spec": _spec_label(spec), "layout": layout, "grid": grid}
-                diff = differing_fields(call_cfg, call_shard, pl.runtime_config, pl.runtime_shard_shape, bindings)
+                expected = {"input_hw": (pl.roles["input_height"], pl.roles["input_width"]),
+                            "padding": (0, 0, 0, 0) if pads_in_dims else pl.runtime_config.padding}
+                diff = differing_fields(call_cfg, call_shard, pl.runtime_config, pl.runtime_shard_shape, bindings,
+                                        expected)
                 if precise != runtime and not diff:
                     diff = ["value"]
                 if diff:
