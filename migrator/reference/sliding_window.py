@@ -20,8 +20,7 @@ Deviations, all in places where the C++ has undefined behaviour:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, NamedTuple, Sequence
 
 from migrator.reference.config import SlidingWindowConfig
 from migrator.reference.uint32 import f32_add, f32_div, f32_to_u32, i32, round_up, u32
@@ -44,16 +43,17 @@ __all__ = [
 CEIL_PAD_RULES = ("current", "before_a3d7cd05fb")
 
 
-@dataclass(frozen=True)
-class Range:
-    """``struct Range { uint32_t start{0}; uint32_t end{0}; }`` -- inclusive on both ends."""
+class Range(NamedTuple):
+    """``struct Range { uint32_t start{0}; uint32_t end{0}; }`` -- inclusive on both ends.
+
+    A NamedTuple (immutable, cheap to build: the literal loop creates one pair per core).
+    """
 
     start: int = 0
     end: int = 0
 
 
-@dataclass(frozen=True)
-class ShardBoundary:
+class ShardBoundary(NamedTuple):
     """``struct ShardBoundary { Range output_range; Range input_range; }``."""
 
     output_range: Range = Range()
@@ -234,15 +234,6 @@ def generate_op_trace_metadata(config: SlidingWindowConfig, *, ceil_pad_rule: st
     return op_trace_metadata
 
 
-def _read(op_trace_metadata: Sequence[int], index: int) -> int:
-    if index >= len(op_trace_metadata):
-        raise ValueError(
-            f"out-of-bounds read op_trace_metadata[{index}] (size {len(op_trace_metadata)}); "
-            "the C++ has undefined behaviour here"
-        )
-    return op_trace_metadata[index]
-
-
 def _halo_with_pad_len(config: SlidingWindowConfig, ceil_pad_rule: str) -> int:
     """``(K_h - 1) * W* + K_w - 1`` with dilated extents K and the (padded / full) input width W*."""
     if config.is_transpose:
@@ -279,17 +270,23 @@ def generate_shard_boundaries(
 
     shard_boundaries: List[ShardBoundary] = []
     output_index_start = 0
-    for _core in range(num_cores):
-        output_index_end = u32(min(u32(output_index_start + output_shard_h), max_index) - 1)
-        input_index_start = _read(op_trace_metadata, min(output_index_start, max_index - 1))
-        input_index_end = u32(_read(op_trace_metadata, output_index_end) + halo_with_pad_len)
-        if input_index_start == 0 and output_index_start != 0:
-            input_index_start = u32(_read(op_trace_metadata, output_index_end) + 1)
-            input_index_end = u32(input_index_start - 1)
-        shard_boundaries.append(
-            ShardBoundary(Range(output_index_start, output_index_end), Range(input_index_start, input_index_end))
-        )
-        output_index_start = u32(output_index_end + 1)
+    try:
+        for _core in range(num_cores):
+            output_index_end = u32(min(u32(output_index_start + output_shard_h), max_index) - 1)
+            input_index_start = op_trace_metadata[min(output_index_start, max_index - 1)]
+            input_index_end = u32(op_trace_metadata[output_index_end] + halo_with_pad_len)
+            if input_index_start == 0 and output_index_start != 0:
+                input_index_start = u32(op_trace_metadata[output_index_end] + 1)
+                input_index_end = u32(input_index_start - 1)
+            shard_boundaries.append(
+                ShardBoundary(Range(output_index_start, output_index_end), Range(input_index_start, input_index_end))
+            )
+            output_index_start = u32(output_index_end + 1)
+    except IndexError:  # every index above is a uint32 >= 0, so only reads past the end land here
+        raise ValueError(
+            f"out-of-bounds read of op_trace_metadata (size {max_index}) at core {_core}; "
+            "the C++ has undefined behaviour here"
+        ) from None
     return shard_boundaries
 
 
