@@ -193,3 +193,24 @@ def statement_of(node: ts.Node) -> ts.Node:
     ):
         n = n.parent
     return n
+
+
+def namespace_of(node: ts.Node) -> str:
+    parts = []
+    for a in ancestors(node):
+        if a.type == "namespace_definition":
+            nm = a.child_by_field_name("name")
+            if nm is not None:
+                parts.insert(0, text(nm))
+    return "::".join(parts)
+
+
+def qualifier(from_ns: str, target_ns: str) -> str:
+    """Shortest prefix that names something in `target_ns` from code in `from_ns`."""
+    if not target_ns or from_ns == target_ns or from_ns.startswith(target_ns + "::"):
+        return ""
+    a, b = from_ns.split("::") if from_ns else [], target_ns.split("::")
+    common = 0
+    while common < min(len(a), len(b)) and a[common] == b[common]:
+        common += 1
+    return "::".join(b[common:]) + "::" if common else target_ns + "::"

@@ -62,11 +62,13 @@ def bind_dilation_hw(site: Site) -> Expr:
 
 
 def bind_num_cores_nhw(site: Site) -> Expr:
+    """ParallelConfig has no core count; tt-metal's helper derives it from the grid and layout."""
     pc = _parallel_config(site)
-    if names.NUM_CORES_NHW_HELPER not in site.project_helpers:
+    helper = site.helper(names.NUM_CORES_NHW_HELPER)
+    if helper is None:
         raise UnresolvedBinding(f"{site.path}:{site.line}: {names.NUM_CORES_NHW_HELPER} does not exist in this "
                                 "checkout and ParallelConfig has no core count")
-    return Expr(f"{names.NUM_CORES_NHW_HELPER}({pc.text})", pc.provenance)
+    return Expr(f"{helper}({pc.text})", pc.provenance)
 
 
 def bind_core_range_set(site: Site) -> Expr:

@@ -26,7 +26,7 @@ class CheckoutModel:
     config_struct: StructDef | None
     parallel_config_struct: StructDef | None
     shard_boundaries_arity: int | None
-    helpers: set[str]
+    helpers: dict[str, str]  # helper name -> namespace it is declared in
     precise_declared: bool
     precise_defined: bool
     estimate_variant: str
@@ -97,11 +97,11 @@ def read_model(project: Project) -> CheckoutModel:
             if gdefs:
                 arity = len(cpp.parameters(gdefs[0]))
 
-    helpers = set()
+    helpers: dict[str, str] = {}
     for s in project.mentioning(names.NUM_CORES_NHW_HELPER):
         d, f = function_nodes(s, names.NUM_CORES_NHW_HELPER)
         if d or f:
-            helpers.add(names.NUM_CORES_NHW_HELPER)
+            helpers[names.NUM_CORES_NHW_HELPER] = cpp.namespace_of((d or f)[0])
 
     return CheckoutModel(
         sliding_window_hpp=swh, sliding_window_cpp=swc, occurrences=occurrences,

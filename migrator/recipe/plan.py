@@ -85,7 +85,7 @@ def build_plan(project: Project) -> MigrationPlan:
     # 1. sites and what each needs
     sites = [make_site(project, occ, model.estimate_params) for occ in model.calls]
     for site in sites:
-        site.project_helpers = set(model.helpers)
+        site.project_helpers = dict(model.helpers)
 
     # 2. threading: a stride that is not in scope becomes a parameter of the enclosing function
     by_function: dict[int, list[Site]] = {}
@@ -244,7 +244,7 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
             if not args or cpp.text(args[0]) != sp.config_name:
                 continue
             for b in sp.bindings:
-                for ident in _roots(b.expr):
+                for ident in _roots(b.expr.split("::")[-1]):
                     if ident not in scope and ident not in _KNOWN_FREE:
                         raise PostconditionFailed(
                             f"{sp.path}: `{ident}` used for {b.field} is not in scope at the rewritten call")

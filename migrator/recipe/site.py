@@ -63,7 +63,7 @@ class Site(Lookup):
     args: dict[str, ts.Node] = field(repr=False)
     warnings: list[str] = field(default_factory=list)
     threaded: dict[str, Expr] = field(default_factory=dict)  # values made visible by threading
-    project_helpers: set[str] = field(default_factory=set)
+    project_helpers: dict[str, str] = field(default_factory=dict)  # helper -> its namespace
 
     @property
     def path(self) -> str:
@@ -120,10 +120,14 @@ class Site(Lookup):
             passed_to = mem is not None and c.name in dataflow.identifiers_in(mem.initializer_node)
             if made_from or passed_to:
                 linked.append((c, "made from" if made_from else "passed to"))
-        if len(linked) != 1:
-            return None
-        c, how = linked[0]
-        return Expr(c.name, f"{c.provenance}; {how} `{memory_config}`")
+        if len(linked) == 1:
+            c, how = linked[0]
+            return Expr(c.name, f"{c.provenance}; {how} `{memory_config}`")
+        if not linked and len(candidates) == 1 and mem is not None and mem.kind.endswith("parameter"):
+            # Both arrive from the caller (nothing to trace here): the only ParallelConfig is the one.
+            c = candidates[0]
+            return Expr(c.name, f"{c.provenance}; the only ParallelConfig in scope")
+        return None
 
     def stride(self) -> Expr | None:
         """The convolution's stride in scope: beside the kernel size when that is a struct member,
@@ -133,13 +137,13 @@ class Site(Lookup):
         return find_stride(self, self.args["kernel_size"])
 
     def enclosing_namespace(self) -> str:
-        parts = []
-        for a in cpp.ancestors(self.call):
-            if a.type == "namespace_definition":
-                nm = a.child_by_field_name("name")
-                if nm is not None:
-                    parts.insert(0, cpp.text(nm))
-        return "::".join(parts)
+        return cpp.namespace_of(self.call)
+
+    def helper(self, name: str) -> str | None:
+        """`name` spelled as code at this site must spell it (namespace-qualified if needed)."""
+        if name not in self.project_helpers:
+            return None
+        return cpp.qualifier(self.enclosing_namespace(), self.project_helpers[name]) + name
 
 
 def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
