@@ -5,6 +5,7 @@ inside `#if 0` is reported as inactive."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 
 import tree_sitter as ts
 
@@ -27,11 +28,23 @@ class Occurrence:
         return f"{self.path}:{self.line} {self.kind}" + (f" in {where}" if where else "")
 
 
+def identifier_nodes(src: SourceFile, name: str) -> list[ts.Node]:
+    """Identifiers spelled `name`, in source order. Found by a byte search for the word, then the
+    syntax node at that range: a hit inside a comment or a string is not an identifier node."""
+    if not name.isidentifier():
+        return []
+    needle = name.encode()
+    out = []
+    for m in re.finditer(rb"(?<![A-Za-z0-9_])" + re.escape(needle) + rb"(?![A-Za-z0-9_])", src.data):
+        node = src.root.descendant_for_byte_range(m.start(), m.end())
+        if node is not None and node.type == "identifier" and node.start_byte == m.start() and node.end_byte == m.end():
+            out.append(node)
+    return out
+
+
 def find_occurrences(src: SourceFile, name: str) -> list[Occurrence]:
     found = []
-    for node in cpp.walk(src.root):
-        if node.type != "identifier" or cpp.text(node) != name:
-            continue
+    for node in identifier_nodes(src, name):
         kind, owner = classify(node)
         if _inactive(node):
             kind = "inactive"

@@ -8,7 +8,7 @@ import re
 from migrator.engine.checkout import Checkout
 from migrator.engine.source import SourceFile
 
-_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
+_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*["<]([^">]+)[">]', re.M)
 
 
 class Project:
@@ -17,6 +17,9 @@ class Project:
         self._sources: dict[str, SourceFile] = {}
         self._mentions: dict[str, list[str]] = {}
         self._structs: dict[str, object] = {}
+        self._visible_structs: dict[tuple[str, str], object] = {}
+        self._defs_by_file: dict[str, dict] = {}
+        self._includes: dict[str, list[str]] = {}
 
     def source(self, rel: str) -> SourceFile | None:
         if rel not in self._sources:
@@ -26,10 +29,18 @@ class Project:
             self._sources[rel] = SourceFile.parse(rel, data)
         return self._sources[rel]
 
-    def mentioning(self, name: str) -> list[SourceFile]:
+    def prime(self, *names: str) -> None:
+        """Look for many names in one pass over the tree (see Checkout.prime)."""
+        self.checkout.prime(*names)
+
+    def mentioning_paths(self, name: str) -> list[str]:
         if name not in self._mentions:
             self._mentions[name] = self.checkout.files_mentioning(name)
-        return [s for s in (self.source(p) for p in self._mentions[name]) if s is not None]
+        return self._mentions[name]
+
+    def mentioning(self, name: str) -> list[SourceFile]:
+        """Parsed files whose text contains `name` (each parsed once, on first need)."""
+        return [s for s in (self.source(p) for p in self.mentioning_paths(name)) if s is not None]
 
     def prefetch_structs(self, names) -> None:
         """Index the definitions of many struct names with one prefilter pass."""
@@ -49,6 +60,35 @@ class Project:
                 if sd.name in self._structs and self._structs[sd.name] is None:
                     self._structs[sd.name] = sd
 
+    def struct_visible_from(self, src: SourceFile, name: str, depth: int = 2):
+        """Definition of struct `name` in `src` or the headers it includes (as the compiler sees it)."""
+        key = (src.path, name)
+        if key in self._visible_structs:
+            return self._visible_structs[key]
+        from migrator.engine.scope import struct_definitions
+
+        found = None
+        seen, frontier = {src.path}, [src]
+        for _ in range(depth + 1):
+            nxt = []
+            for s in frontier:
+                if s.path not in self._defs_by_file:
+                    self._defs_by_file[s.path] = {sd.name: sd for sd in reversed(struct_definitions(s))}
+                if name in self._defs_by_file[s.path]:
+                    found = self._defs_by_file[s.path][name]
+                    break
+                for inc in self.includes(s):
+                    if inc not in seen:
+                        seen.add(inc)
+                        child = self.source(inc)
+                        if child is not None:
+                            nxt.append(child)
+            if found is not None or not nxt:
+                break
+            frontier = nxt
+        self._visible_structs[key] = found
+        return found
+
     def struct(self, name: str):
         """The definition of struct/class `name` anywhere in the checkout (first one found)."""
         if name not in self._structs:
@@ -65,6 +105,8 @@ class Project:
     def includes(self, src: SourceFile) -> list[str]:
         """Quoted includes of `src` that resolve to files of the checkout (searched relative to the
         including file's directory and to each of its ancestor directories)."""
+        if src.path in self._includes:
+            return self._includes[src.path]
         out = []
         for m in _INCLUDE.finditer(src.data):
             target = m.group(1).decode("utf-8", "replace")
@@ -74,9 +116,10 @@ class Project:
             for i in range(len(parts), -1, -1):
                 candidates.append(posixpath.normpath(posixpath.join("/".join(parts[:i]), target)))
             for c in candidates:
-                if not c.startswith("..") and self.checkout.exists(c):
+                if not c.startswith("..") and self.checkout.has_cpp_file(c):
                     out.append(c)
                     break
+        self._includes[src.path] = out
         return out
 
     def reaches(self, src: SourceFile, target: str, depth: int = 4) -> bool:

@@ -47,6 +47,7 @@ class CheckoutModel:
 
 
 def read_model(project: Project) -> CheckoutModel:
+    project.prime(names.ESTIMATE, names.NUM_CORES_NHW_HELPER, *names.LIKELY_THREAD_TARGETS)
     swh = project.source(names.SLIDING_WINDOW_HPP)
     swc = project.source(names.SLIDING_WINDOW_CPP)
     mentions = project.mentioning(names.ESTIMATE)
@@ -98,10 +99,16 @@ def read_model(project: Project) -> CheckoutModel:
                 arity = len(cpp.parameters(gdefs[0]))
 
     helpers: dict[str, str] = {}
-    for s in project.mentioning(names.NUM_CORES_NHW_HELPER):
+    # Headers first: the declaration is what makes the helper callable, and one is enough.
+    for path in sorted(project.mentioning_paths(names.NUM_CORES_NHW_HELPER),
+                       key=lambda p: not p.endswith((".hpp", ".h"))):
+        s = project.source(path)
+        if s is None:
+            continue
         d, f = function_nodes(s, names.NUM_CORES_NHW_HELPER)
         if d or f:
             helpers[names.NUM_CORES_NHW_HELPER] = cpp.namespace_of((d or f)[0])
+            break
 
     return CheckoutModel(
         sliding_window_hpp=swh, sliding_window_cpp=swc, occurrences=occurrences,

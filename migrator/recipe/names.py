@@ -31,3 +31,6 @@ ESTIMATE_PARAM_ALIASES = {
 # The value threaded into the enclosing function when a site has no stride in scope.
 STRIDE = "stride"
 THREAD_AFTER_ROLE = "kernel_size"
+
+# Only a speed hint: looked up in the same pass as the estimate. Threading works for any function.
+LIKELY_THREAD_TARGETS = ("determine_conv_config_for_auto_shard",)

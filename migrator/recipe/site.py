@@ -31,7 +31,7 @@ class Lookup:
     scope: Scope
 
     def struct(self, type_name: str) -> StructDef | None:
-        return self.project.struct(type_name)
+        return self.project.struct_visible_from(self.src, type_name)
 
     def member_of(self, base: str, member: str) -> Expr | None:
         """`base.member` if `base` is visible and its struct type has that member."""
@@ -159,7 +159,6 @@ def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
     if n is not None and ("array" in n.type_text or n.bare_type in ("auto",) or "pair" in n.type_text):
         return Expr(names.STRIDE, n.provenance)
     typed = [v for v in scope.names() if v.bare_type not in ("auto", "uint32_t", "int", "bool")]
-    site_like.project.prefetch_structs(v.bare_type for v in typed)
     found = [e for e in (site_like.member_of(v.name, names.STRIDE) for v in typed) if e is not None]
     if len(found) == 1:
         return found[0]
