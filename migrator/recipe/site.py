@@ -30,15 +30,16 @@ class Lookup:
     project: Project
     scope: Scope
 
-    def struct(self, type_name: str) -> StructDef | None:
-        return self.project.struct_visible_from(self.src, type_name)
+    def struct(self, type_name: str, depth: int = 2) -> StructDef | None:
+        return self.project.struct_visible_from(self.src, type_name, depth)
 
-    def member_of(self, base: str, member: str) -> Expr | None:
-        """`base.member` if `base` is visible and its struct type has that member."""
+    def member_of(self, base: str, member: str, depth: int = 2) -> Expr | None:
+        """`base.member` if `base` is visible and its struct type (defined in this file or a
+        header it includes, up to `depth` levels) has that member."""
         n = self.scope.get(base)
         if n is None:
             return None
-        sd = self.struct(n.bare_type)
+        sd = self.struct(n.bare_type, depth)
         if sd is None or sd.field(member) is None:
             return None
         f = sd.field(member)
@@ -159,7 +160,8 @@ def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
     if n is not None and ("array" in n.type_text or n.bare_type in ("auto",) or "pair" in n.type_text):
         return Expr(names.STRIDE, n.provenance)
     typed = [v for v in scope.names() if v.bare_type not in ("auto", "uint32_t", "int", "bool")]
-    found = [e for e in (site_like.member_of(v.name, names.STRIDE) for v in typed) if e is not None]
+    # Last resort, so only the file and its direct includes are searched for the struct types.
+    found = [e for e in (site_like.member_of(v.name, names.STRIDE, depth=1) for v in typed) if e is not None]
     if len(found) == 1:
         return found[0]
     return None
