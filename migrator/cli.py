@@ -42,11 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="with --branch: replace an existing branch")
     sp.add_argument("--no-format", action="store_true", help="do not run clang-format on changed lines")
     sp.add_argument("--recover", action="store_true", help="undo an interrupted apply and exit")
+    sp.add_argument("--no-verify", action="store_true",
+                    help="skip the numeric check of every rewrite (on by default; a mismatch refuses the apply)")
     sp = with_path("verify", "check every rewrite numerically against the reference model")
     sp.add_argument("--format", choices=FORMATS, default="text")
     sp.add_argument("--specs", metavar="FILE", help="extra conv specs (JSON like conv2d_short_sweep_specs.json)")
     sp.add_argument("--grids", default="wormhole,blackhole", help="compute grids to evaluate")
-    with_path("describe", "print the pull-request description for the pending migration")
+    sp = with_path("describe", "print the pull-request description for the pending migration")
+    sp.add_argument("--no-verify", action="store_true", help="leave the numeric tables out")
     sp = sub.add_parser("demo", help="run on a bundled tt-metal-shaped fixture in a temp dir", parents=[common])
     sp.add_argument("--keep", action="store_true", help="keep the temp dir and print its path")
     return p
@@ -108,7 +111,7 @@ def _dispatch(args) -> int:
     if args.command == "describe":
         from migrator.describe import pr_description
 
-        _emit(pr_description(plan))
+        _emit(pr_description(plan, None if args.no_verify else _numeric_check(plan, checkout)))
         return 0
     return _apply(plan, checkout, args)
 
@@ -131,7 +134,8 @@ def _apply(plan, checkout, args) -> int:
         for n in notes:
             if not args.quiet:
                 print(f"halo-migrate: warning: {n}", file=sys.stderr)
-    subject, body = commit_message(plan)
+    summary = None if args.no_verify else _numeric_check(plan, checkout)
+    subject, body = commit_message(plan, summary)
     if args.dry_run or args.patch or args.branch:
         if args.patch:
             from migrator.engine.deliver.patch import mailbox_patch
@@ -141,6 +145,7 @@ def _apply(plan, checkout, args) -> int:
             _write_outside(Path(args.patch), text.encode("utf-8", "surrogateescape"), checkout.root)
             print(f"wrote {args.patch} ({len(new)} files)")
         if args.branch:
+            gitops.require_commits(checkout.root)
             dirty = gitops.dirty_paths(checkout.root, sorted(new))
             if dirty:
                 raise DirtyFiles(f"{', '.join(dirty)} differ from HEAD; commit or stash them before --branch")
@@ -161,16 +166,46 @@ def _apply(plan, checkout, args) -> int:
     return 0
 
 
+def _numeric_check(plan, checkout) -> list[dict]:
+    """verify's per-site summaries; refuses the whole apply if any rewrite disagrees with the
+    halo op's runtime config (the safety net for a wrong binding)."""
+    from migrator.errors import PostconditionFailed
+    from migrator.verify.core import verify_plan
+    from migrator.verify.specs import collect_specs
+
+    if not plan.sites:
+        return []
+    summaries = verify_plan(plan, collect_specs(checkout.root).specs)
+    bad = [s for s in summaries if s["mismatches"]]
+    if bad:
+        first = bad[0]
+        raise PostconditionFailed(
+            f"numeric check failed at {first['file']}:{first['line']}: {first['mismatches']} of {first['evaluated']} "
+            "configurations differ from the halo op's runtime size (see `halo-migrate verify`); nothing written")
+    return summaries
+
+
 def _write_outside(path: Path, data: bytes, root: Path) -> None:
+    """Write the patch file whole or not at all (a temp file beside it, renamed; removed on failure)."""
+    import tempfile
+
+    from migrator.errors import BadPath
+
+    if path.is_dir():
+        raise BadPath(f"{path}: cannot write the patch there (it is a directory)")
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
-        from migrator.errors import BadPath
-
-        raise BadPath(f"{path}: cannot write ({exc.strerror})") from None
+        raise BadPath(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _emit(text: str) -> None:

@@ -8,6 +8,7 @@ checked to stay inside the root after resolving symlinks; nothing outside is eve
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,8 @@ class Checkout:
         self._mentions.update(found)
 
     def _git_grep_each(self, needles: list[str]) -> dict[str, list[str]] | None:
-        args = SAFE_GIT + ["grep", "-o", "-z", "-I", "-F", "--untracked", "--no-color"]
+        # -a: a stray NUL byte must not make git skip a C++ file as "binary".
+        args = SAFE_GIT + ["grep", "-o", "-z", "-a", "-F", "--untracked", "--no-color"]
         for n in needles:
             args += ["-e", n]
         args += ["--"] + [f"*{s}" for s in CPP_SUFFIXES]
@@ -110,6 +112,11 @@ class Checkout:
             return None
         if res.returncode not in (0, 1):
             return None
+        problem = re.search(r"(?:failed to stat|unable to read|cannot open|failed to read) '?([^':\n]+)'?[^\n]*",
+                            res.stderr.decode("utf-8", "replace"))
+        if problem:
+            raise BadPath(f"{problem.group(1)}: cannot read it, so the migration could not be proven complete "
+                          f"({problem.group(0).strip()})")
         found: dict[str, set[str]] = {n: set() for n in needles}
         for line in res.stdout.decode("utf-8", "surrogateescape").split("\n"):
             path, sep, match = line.partition("\0")
@@ -127,11 +134,17 @@ class Checkout:
         return self._contents
 
     def _read_for_scan(self, rel: str) -> bytes | None:
+        path = self.root / rel
         try:
-            with open(self.root / rel, "rb") as fh:
+            with open(path, "rb") as fh:
                 return fh.read()
-        except OSError:
+        except (FileNotFoundError, IsADirectoryError):
             return None
+        except OSError as exc:
+            if path.is_symlink():
+                return None  # dangling or looping link: nothing to read, nothing to migrate
+            raise BadPath(f"{rel}: cannot read it ({exc.strerror}), so the migration could not be proven "
+                          "complete") from None
 
     def _inside(self, rel: str) -> bool:
         path = self.root / rel

@@ -39,8 +39,19 @@ class Project:
         return self._mentions[name]
 
     def mentioning(self, name: str) -> list[SourceFile]:
-        """Parsed files whose text contains `name` (each parsed once, on first need)."""
-        return [s for s in (self.source(p) for p in self.mentioning_paths(name)) if s is not None]
+        """Parsed files whose text contains `name` (each parsed once, on first need). A file that
+        mentions it but cannot be read stops the run: skipping it would leave a half migration."""
+        out = []
+        for path in self.mentioning_paths(name):
+            src = self.source(path)
+            if src is None:
+                if not self.checkout.exists(path):
+                    continue  # outside the checkout (warned) or gone
+                from migrator.errors import BadPath
+
+                raise BadPath(f"{path}: mentions {name} but cannot be read")
+            out.append(src)
+        return out
 
     def prefetch_structs(self, names) -> None:
         """Index the definitions of many struct names with one prefilter pass."""

@@ -118,9 +118,11 @@ def build_plan(project: Project) -> MigrationPlan:
 
     # 3. bind and rewrite each site
     fields = [f.name for f in model.config_struct.fields]
+    introduced: dict[tuple[str, int], set[str]] = {}  # names each block gains from this plan
     for site in sites:
         bindings = bind(site, fields)
-        rw = rewrite_site(site, bindings)
+        block = cpp.enclosing(site.call, "compound_statement")
+        rw = rewrite_site(site, bindings, introduced.setdefault((site.path, block.id if block else 0), set()))
         for e in rw.edits:
             add(site.path, e)
         plan.sites.append(SitePlan(

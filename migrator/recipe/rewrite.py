@@ -46,10 +46,10 @@ def _type_visible_unqualified(site: Site) -> bool:
     return False
 
 
-def choose_config_name(site: Site) -> str:
+def choose_config_name(site: Site, reserved: set[str] = frozenset()) -> str:
     base = "slice_halo_config" if "slice" in site.arg("input_height").text else "halo_config"
     name, i = base, 2
-    while name in site.scope or _used_later(site, name):
+    while name in site.scope or _used_later(site, name) or name in reserved:
         name, i = f"{base}_{i}", i + 1
     return name
 
@@ -60,10 +60,14 @@ def _used_later(site: Site, name: str) -> bool:
         n.type == "identifier" and cpp.text(n) == name for n in cpp.walk(block))
 
 
-def rewrite_site(site: Site, bindings: list[Binding]) -> SiteRewrite:
+def rewrite_site(site: Site, bindings: list[Binding], reserved: set[str] | None = None) -> SiteRewrite:
+    """`reserved`: names this plan already introduces in the same block (two sites in one lambda
+    must not both declare `halo_config`); the chosen names are added to it."""
     src = site.src
+    reserved = set() if reserved is None else reserved
     qualifier, config_type = qualifier_for(site)
-    config_name = choose_config_name(site)
+    config_name = choose_config_name(site, reserved)
+    reserved.add(config_name)
     shard_shape = site.arg("shard_shape").text
     stmt = cpp.statement_of(site.call)
     indent = src.indent_of(stmt)
@@ -79,8 +83,9 @@ def rewrite_site(site: Site, bindings: list[Binding]) -> SiteRewrite:
         result_type, declarator, scale = decl
         old = cpp.text(declarator)
         new = "precise_" + old[len("approx_"):] if old.startswith("approx_") else old
-        if new != old and (new in site.scope or _used_later(site, new)):
+        if new != old and (new in site.scope or _used_later(site, new) or new in reserved):
             new = old
+        reserved.add(new)
         variables = dict(config_type=config_type, config_name=config_name, bindings=bindings,
                          result_type=result_type, result_name=new, qualifier=qualifier,
                          shard_shape=shard_shape, scale=scale, wrap=False)

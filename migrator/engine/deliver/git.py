@@ -42,6 +42,12 @@ def has_head(repo) -> bool:
         return False
 
 
+def require_commits(root) -> None:
+    repo = open_repo(root)
+    if not has_head(repo):
+        raise GitFailure(f"{root}: the repository has no commits yet; nothing to branch from")
+
+
 def dirty_paths(root, paths: list[str]) -> list[str]:
     """Paths among `paths` whose working-tree or index content differs from HEAD (or untracked)."""
     if not os.path.exists(os.path.join(root, ".git")) or not paths:
