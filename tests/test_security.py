@@ -117,8 +117,6 @@ def test_filter_driver_not_run_by_read_only_commands(filtered, command):
     assert not marker.exists(), f"{command}: the checkout's filter driver was executed"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `apply --branch` (dirty check: `git status`) runs a clean filter "
-                   "driver configured in the checkout's .git/config when the index stat data is stale")
 def test_filter_driver_not_run_by_apply_branch(filtered):
     root, marker = filtered
     rc, _, err = run_cli("apply", root, "--branch", "halo", "--no-format")
@@ -126,8 +124,6 @@ def test_filter_driver_not_run_by_apply_branch(filtered):
     assert not marker.exists(), "apply --branch executed the checkout's filter driver"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: in-place `apply` (dirty check: `git status`) runs a clean filter "
-                   "driver configured in the checkout's .git/config when the index stat data is stale")
 def test_filter_driver_not_run_by_apply_in_place(filtered):
     root, marker = filtered
     rc, _, err = run_cli("apply", root, "--no-format")

@@ -49,16 +49,43 @@ def require_commits(root) -> None:
 
 
 def dirty_paths(root, paths: list[str]) -> list[str]:
-    """Paths among `paths` whose working-tree or index content differs from HEAD (or untracked)."""
+    """Paths among `paths` whose working-tree or index content differs from HEAD, or untracked.
+
+    Compared byte for byte against HEAD's blobs (`cat-file`) and the index (`diff-index --cached`)
+    rather than with `git status`: status may run a clean/smudge filter configured in the
+    checkout's own .git/config, i.e. a program chosen by whoever made the checkout."""
     if not os.path.exists(os.path.join(root, ".git")) or not paths:
         return []
     repo = open_repo(root)
-    out = run(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
-    dirty = []
-    for entry in out.split("\0"):
-        if len(entry) > 3:
-            dirty.append(entry[3:])
-    return sorted(set(dirty))
+    if not has_head(repo):
+        return sorted(paths)
+    dirty = set()
+    staged = run(repo, "diff-index", "--cached", "--name-only", "-z", "HEAD", "--", *paths)
+    dirty.update(p for p in staged.split("\0") if p)
+    for path in paths:
+        try:
+            head_blob = _head_blob(repo, path)
+        except GitFailure:
+            dirty.add(path)  # not in HEAD: untracked or new
+            continue
+        try:
+            with open(os.path.join(root, path), "rb") as fh:
+                if fh.read() != head_blob:
+                    dirty.add(path)
+        except OSError:
+            dirty.add(path)
+    return sorted(dirty)
+
+
+def _head_blob(repo, path: str) -> bytes:
+    import git
+
+    try:
+        return repo.git.execute(["git", "cat-file", "blob", f"HEAD:{path}"], env=_SAFE,
+                                with_extended_output=False, strip_newline_in_stdout=False,
+                                stdout_as_string=False)
+    except git.GitCommandError as exc:
+        raise GitFailure(f"git cat-file: {str(exc.stderr).strip() or exc}") from None
 
 
 def author(root) -> str:
