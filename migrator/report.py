@@ -19,6 +19,7 @@ STATE_WORDS = {
 def plan_dict(plan: MigrationPlan) -> dict:
     rows, ins, dels = diffstat(plan.originals, plan.new_contents)
     return {
+        "schema_version": 1,
         "tool": "halo-migrate",
         "version": __version__,
         "root": plan.root,

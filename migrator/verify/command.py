@@ -56,6 +56,7 @@ def verify_report(root: str, plan, sites: Sequence[SiteInput], specs: Sequence[C
             raise EvalError(f"{r.site.path}:{r.site.line}: {r.error}")
     summaries = [r.summary() for r in results]
     return {
+        "schema_version": 1,
         "tool": "halo-migrate",
         "version": __version__,
         "root": root,
