@@ -47,9 +47,9 @@ def gather_sites(checkout) -> tuple:
 
 
 def verify_report(root: str, plan, sites: Sequence[SiteInput], specs: Sequence[ConvSpec], grids: Sequence[str],
-                  spec_sources=None, warnings=None) -> dict:
+                  spec_sources=None, warnings=None, quiet: bool = False) -> dict:
     t0 = time.perf_counter()
-    results: List[SiteResult] = verify_sites(sites, specs, grids, plan.model.estimate_variant)
+    results: List[SiteResult] = verify_sites(sites, specs, grids, plan.model.estimate_variant, quiet=quiet)
     elapsed = time.perf_counter() - t0
     for r in results:
         if r.error:
@@ -83,7 +83,8 @@ def run_verify(checkout, args) -> int:
     specset = collect_specs(checkout.root, getattr(args, "specs", None))
     if not specset.specs:
         raise SpecsError("no conv specs to evaluate")
-    report = verify_report(str(checkout.root), plan, sites, specset.specs, grids, specset.sources, specset.warnings)
+    report = verify_report(str(checkout.root), plan, sites, specset.specs, grids, specset.sources, specset.warnings,
+                           quiet=getattr(args, "quiet", False))
     fmt = getattr(args, "format", "text") or "text"
     text = render(report, fmt)
     print(text, end="" if text.endswith("\n") else "\n")

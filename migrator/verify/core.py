@@ -148,7 +148,7 @@ class SiteResult:
 
 
 def verify_site(site: SiteInput, specs: Sequence[ConvSpec], grids: Sequence[str], variant: str,
-                layouts: Sequence[str] = LAYOUTS) -> SiteResult:
+                layouts: Sequence[str] = LAYOUTS, progress=None) -> SiteResult:
     res = SiteResult(site)
     bindings = {f: e for f, e, _ in site.bindings}
     try:
@@ -161,6 +161,8 @@ def verify_site(site: SiteInput, specs: Sequence[ConvSpec], grids: Sequence[str]
     has_estimate = variant is not None
     pads_in_dims = kind == "dram_slice" and site.slice_dims_include_padding
     for spec in specs:
+        if progress is not None:
+            progress.advance()
         for grid in grids:
             for layout in layouts:
                 try:
@@ -232,8 +234,12 @@ def verify_site(site: SiteInput, specs: Sequence[ConvSpec], grids: Sequence[str]
 
 
 def verify_sites(sites: Sequence[SiteInput], specs: Sequence[ConvSpec], grids: Sequence[str],
-                 variant: str) -> List[SiteResult]:
-    return [verify_site(s, specs, grids, variant) for s in sites]
+                 variant: str, quiet: bool = False) -> List[SiteResult]:
+    """Progress is drawn on stderr only on a terminal (never in CI, with --quiet or NO_COLOR)."""
+    from migrator.progress import Progress, enabled_for
+
+    with Progress(len(sites) * len(specs), "verify: evaluating specs", enabled_for(quiet=quiet)) as progress:
+        return [verify_site(s, specs, grids, variant, progress=progress) for s in sites]
 
 
 def verify_plan(plan, specs, grids=("wormhole", "blackhole")) -> List[dict]:
