@@ -55,7 +55,8 @@ def find_occurrences(src: SourceFile, name: str) -> list[Occurrence]:
 
 def classify(ident: ts.Node) -> tuple[str, ts.Node | None]:
     n = ident
-    if n.parent is not None and n.parent.type == "qualified_identifier" and n.parent.child_by_field_name("name") == n:
+    # ns1::ns2::name nests one qualified_identifier per `::`; climb to the outermost.
+    while n.parent is not None and n.parent.type == "qualified_identifier" and n.parent.child_by_field_name("name") == n:
         n = n.parent
     parent = n.parent
     if parent is None:

@@ -63,12 +63,16 @@ def read_model(project: Project) -> CheckoutModel:
     estimate_params: list[str] = []
     variant = "absent"
     decl_owners = [o.owner for o in occurrences if o.kind in ("declaration", "definition") and o.owner is not None]
+    # Declarations may name (or not name) parameters differently from the definition: legal C++.
+    # Only the count must agree; the names that map to known meanings are kept.
     for owner in decl_owners:
         params = [p.name for p in cpp.parameters(owner)]
-        if estimate_params and params != estimate_params:
-            raise UnsupportedShape(f"{names.ESTIMATE} is declared with different parameter lists "
-                                   f"({', '.join(estimate_params)} vs {', '.join(params)})")
-        estimate_params = params
+        if estimate_params and len(params) != len(estimate_params):
+            raise UnsupportedShape(f"{names.ESTIMATE} is declared with {len(estimate_params)} and with "
+                                   f"{len(params)} parameters (an overload?); migrate it by hand")
+        known = sum(p in names.ESTIMATE_PARAM_ALIASES for p in params)
+        if not estimate_params or known > sum(p in names.ESTIMATE_PARAM_ALIASES for p in estimate_params):
+            estimate_params = params
     definitions = [o for o in occurrences if o.kind == "definition"]
     if len(definitions) > 1:
         raise UnsupportedShape(f"{names.ESTIMATE} is defined {len(definitions)} times "
