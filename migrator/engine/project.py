@@ -16,7 +16,6 @@ class Project:
         self.checkout = checkout
         self._sources: dict[str, SourceFile] = {}
         self._mentions: dict[str, list[str]] = {}
-        self._structs: dict[str, object] = {}
         self._visible_structs: dict[tuple[str, str], object] = {}
         self._defs_by_file: dict[str, dict] = {}
         self._includes: dict[str, list[str]] = {}
@@ -53,24 +52,6 @@ class Project:
             out.append(src)
         return out
 
-    def prefetch_structs(self, names) -> None:
-        """Index the definitions of many struct names with one prefilter pass."""
-        todo = sorted({n for n in names if n and n not in self._structs})
-        if not todo:
-            return
-        from migrator.engine.scope import struct_definitions
-
-        needles = [f"{kw} {n}" for n in todo for kw in ("struct", "class")]
-        for n in todo:
-            self._structs[n] = None
-        for rel in self.checkout.files_mentioning(*needles):
-            src = self.source(rel)
-            if src is None:
-                continue
-            for sd in struct_definitions(src):
-                if sd.name in self._structs and self._structs[sd.name] is None:
-                    self._structs[sd.name] = sd
-
     def struct_visible_from(self, src: SourceFile, name: str, depth: int = 2):
         """Definition of struct `name` in `src` or the headers it includes (as the compiler sees it)."""
         key = (src.path, name)
@@ -99,19 +80,6 @@ class Project:
             frontier = nxt
         self._visible_structs[key] = found
         return found
-
-    def struct(self, name: str):
-        """The definition of struct/class `name` anywhere in the checkout (first one found)."""
-        if name not in self._structs:
-            from migrator.engine.scope import struct_definitions
-
-            self._structs[name] = None
-            for src in self.mentioning(f"struct {name}") + self.mentioning(f"class {name}"):
-                found = [sd for sd in struct_definitions(src) if sd.name == name]
-                if found:
-                    self._structs[name] = found[0]
-                    break
-        return self._structs[name]
 
     def includes(self, src: SourceFile) -> list[str]:
         """Quoted includes of `src` that resolve to files of the checkout (searched relative to the

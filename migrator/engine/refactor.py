@@ -11,7 +11,7 @@ from migrator.engine.edits import Edit
 from migrator.engine.source import SourceFile
 
 
-def _separator(src: SourceFile, items: list[ts.Node], index: int, open_paren: ts.Node) -> str:
+def _separator(src: SourceFile, items: list[ts.Node], index: int) -> str:
     """Text between item `index` and the next one (", " or ",\n    "), or a sensible default."""
     if index + 1 < len(items):
         between = src.data[items[index].end_byte : items[index + 1].start_byte].decode("utf-8", "surrogateescape")
@@ -31,9 +31,9 @@ def insert_after_item(src: SourceFile, items: list[ts.Node], index: int, new_tex
         inner = container.children[0]  # "("
         return Edit(inner.end_byte, inner.end_byte, new_text, origin)
     if index < 0:
-        sep = _separator(src, items, 0, container)
+        sep = _separator(src, items, 0)
         return Edit(items[0].start_byte, items[0].start_byte, new_text + sep, origin)
-    sep = _separator(src, items, index, container)
+    sep = _separator(src, items, index)
     anchor = items[index].end_byte
     return Edit(anchor, anchor, sep + new_text, origin)
 

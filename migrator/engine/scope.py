@@ -143,7 +143,6 @@ def scope_at(src: SourceFile, point: ts.Node) -> Scope:
                 function = anc
             for p in cpp.parameters(anc):
                 add(Name(p.name, "parameter", p.type_text, src.path, src.line(p.node), declaration=p.node))
-            via = via  # function parameters end the local chain; namespace names follow
         elif anc.type in ("translation_unit", "declaration_list"):
             for stmt in cpp.named_children(anc):
                 if stmt.start_byte >= child.start_byte:

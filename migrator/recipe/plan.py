@@ -4,6 +4,7 @@ result is sound. Nothing here writes to disk."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from migrator.engine import cpp
@@ -256,8 +257,7 @@ _KNOWN_FREE = {"true", "false", names.NUM_CORES_NHW_HELPER}
 
 
 def _roots(expr: str) -> list[str]:
-    import re
-
+    """Identifiers an emitted expression needs in scope (not members after `.`, not callees)."""
     out = []
     for m in re.finditer(r"(?<![\w.>:])([A-Za-z_]\w*)", expr):
         tail = expr[m.end():].lstrip()

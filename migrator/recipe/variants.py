@@ -59,10 +59,10 @@ def _by_structure(definition: ts.Node) -> str:
     )
     uses_batch_branch = any(n.type == "conditional_expression" for n in cpp.walk(body)) or any(
         n.type == "if_statement" for n in cpp.walk(body))
+    divides = any(n.type == "binary_expression" and cpp.text(n.child_by_field_name("operator")) == "/"
+                  for n in cpp.walk(body))
     if "div_up" in calls and floats and uses_batch_branch:
         return "V3"
-    if floats and "div_up" not in calls:
-        return "V2"
-    if not floats and "div_up" not in calls:
-        return "V1"
-    return "unknown"
+    if not divides or "div_up" in calls:
+        return "unknown"  # every known formula divides the shard height by the width
+    return "V2" if floats else "V1"

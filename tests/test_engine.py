@@ -1,0 +1,162 @@
+"""The engine on small C++ snippets: edits, rendering, scope, occurrences, refactors, variants."""
+
+import pytest
+
+from migrator.engine import cpp
+from migrator.engine.edits import Edit, EditSet
+from migrator.engine.locate import find_occurrences
+from migrator.engine.refactor import add_argument, add_parameter, delete_statement
+from migrator.engine.render import render, required_variables
+from migrator.engine.scope import bare_type, scope_at
+from migrator.engine.source import SourceFile
+from migrator.errors import EditConflict, TemplateError
+from migrator.recipe.variants import identify_variant
+
+
+def parse(text: str, path="x.cpp") -> SourceFile:
+    return SourceFile.parse(path, text.encode())
+
+
+def call_named(src: SourceFile, name: str):
+    return next(n for n in cpp.walk(src.root) if n.type == "call_expression" and cpp.call_name(n) == name)
+
+
+# ---- edits ------------------------------------------------------------------------------------
+def test_overlapping_edits_are_refused():
+    es = EditSet("f.cpp")
+    es.add(Edit(0, 5, "a", "first"))
+    with pytest.raises(EditConflict, match="'second'.*overlaps 'first'"):
+        es.add(Edit(3, 8, "b", "second"))
+    with pytest.raises(EditConflict):
+        es.add(Edit(2, 2, "inside", "insertion inside a replacement"))
+
+
+def test_edits_apply_in_one_pass_and_insertions_keep_their_order():
+    es = EditSet("f.cpp")
+    es.add(Edit(4, 4, "X", "one"))
+    es.add(Edit(4, 4, "Y", "two"))
+    es.add(Edit(0, 3, "abc", "replace"))
+    es.add(Edit(5, 5, "Z", "end-adjacent"))
+    assert es.apply(b"012345") == b"abc3XY4Z5"
+
+
+def test_crlf_files_get_crlf_insertions():
+    es = EditSet("f.cpp")
+    es.add(Edit(0, 0, "a\nb\n", "x"))
+    assert es.apply(b"c\r\n", newline=b"\r\n") == b"a\r\nb\r\nc\r\n"
+
+
+# ---- rendering ----------------------------------------------------------------------------------
+def test_an_unbound_template_variable_fails_before_rendering():
+    assert {"config_type", "config_name", "bindings", "result_name"} <= required_variables("call_site.cpp.j2")
+    with pytest.raises(TemplateError, match="no value bound for .*shard_shape"):
+        render("call_site.cpp.j2", config_type="T", config_name="c", bindings=[], result_type="uint32_t",
+               result_name="r", qualifier="", scale="", wrap=False)
+
+
+def test_precise_definition_uses_the_checkout_arity():
+    two = render("precise_def.cpp.j2", shard_boundaries_arity=2)
+    one = render("precise_def.cpp.j2", shard_boundaries_arity=1)
+    assert "generate_shard_boundaries(config, generate_op_trace_metadata(config))" in two
+    assert "generate_shard_boundaries(config);" in one
+
+
+# ---- scope --------------------------------------------------------------------------------------
+SCOPE = """
+struct P { int stride; int kernel_size; };
+int g = 3;
+int f(const P& params, int a) {
+    int before = 1;
+    auto [x, y] = pair();
+    auto lam = [&](int q) {
+        int inner = 2;
+        return HERE(q);
+    };
+    auto only = [before](int r) { return THERE(r); };
+    int after = 4;
+    for (int i = 0; i < 3; ++i) { LOOP(i); }
+    return 0;
+}
+"""
+
+
+def test_lambda_with_default_capture_sees_the_enclosing_function():
+    src = parse(SCOPE)
+    scope = scope_at(src, call_named(src, "HERE"))
+    for name in ("q", "inner", "before", "x", "y", "params", "a", "g"):
+        assert name in scope, name
+    assert "after" not in scope and "lam" not in scope
+    assert scope.get("before").via == "captured by [&]"
+    assert scope.get("params").kind == "parameter"
+
+
+def test_explicit_capture_list_lets_only_its_names_through():
+    src = parse(SCOPE)
+    scope = scope_at(src, call_named(src, "THERE"))
+    assert "r" in scope and "before" in scope
+    assert "params" not in scope and "a" not in scope and "x" not in scope
+
+
+def test_for_init_declarations_are_visible_in_the_body():
+    src = parse(SCOPE)
+    assert "i" in scope_at(src, call_named(src, "LOOP"))
+
+
+def test_bare_type():
+    assert bare_type("const sliding_window::ParallelConfig&") == "ParallelConfig"
+    assert bare_type("const std::array<uint32_t, 2>&") == "std::array<uint32_t, 2>"
+
+
+# ---- occurrences --------------------------------------------------------------------------------
+def test_occurrences_are_classified_and_comments_strings_ignored():
+    src = parse("""
+uint32_t est(int a);
+// est(1) in a comment
+const char* s = "est(2)";
+uint32_t est(int a) { return a; }
+int use() { return est(3) + ns::inner::est(4); }
+auto* ptr = &est;
+#if 0
+int dead = est(5);
+#endif
+""")
+    kinds = [o.kind for o in find_occurrences(src, "est")]
+    assert kinds == ["declaration", "definition", "call", "call", "reference", "inactive"]
+
+
+# ---- refactors ----------------------------------------------------------------------------------
+def test_add_parameter_copies_the_one_per_line_style():
+    src = parse("void f(\n    int a,\n    int k,\n    int d) {}\n")
+    fn = next(n for n in cpp.walk(src.root) if n.type == "function_definition")
+    es = EditSet("x")
+    es.add(add_parameter(src, fn, 1, "int s", "t"))
+    assert es.apply(src.data) == b"void f(\n    int a,\n    int k,\n    int s,\n    int d) {}\n"
+
+
+def test_add_argument_on_one_line():
+    src = parse("int x = f(a, k, d);\n")
+    es = EditSet("x")
+    es.add(add_argument(src, call_named(src, "f"), 1, "s", "t"))
+    assert es.apply(src.data) == b"int x = f(a, k, s, d);\n"
+
+
+def test_delete_definition_takes_the_stray_semicolon_and_one_blank_line():
+    src = parse("int a;\n\nint f() {\n    return 1;\n};\n\nint b;\n")
+    fn = next(n for n in cpp.walk(src.root) if n.type == "function_definition")
+    es = EditSet("x")
+    es.add(delete_statement(src, fn, "t"))
+    assert es.apply(src.data) == b"int a;\n\nint b;\n"
+
+
+# ---- estimate variants --------------------------------------------------------------------------
+@pytest.mark.parametrize("body, variant", [
+    ("uint32_t h = s[0] / w; uint32_t b = h / H; return h * s[1];", "V1 (by structure)"),
+    ("float h = (float)s[0] / (float)w; uint32_t b = h / H; return h * s[1];", "V2 (by structure)"),
+    ("float h = n > 1 ? s[0] / w : tt::div_up(s[0], (float)w); return h * s[1];", "V3 (by structure)"),
+    ("return lookup(s);", "unknown"),
+    ("return tt::div_up(s[0], w) * s[1];", "unknown"),
+])
+def test_variant_by_structure(body, variant):
+    src = parse(f"uint32_t estimate_halo_output_elems(int n) {{ {body} }}")
+    fn = next(n for n in cpp.walk(src.root) if n.type == "function_definition")
+    assert identify_variant(src, fn) == variant
