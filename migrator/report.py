@@ -32,6 +32,7 @@ def plan_dict(plan: MigrationPlan) -> dict:
                 "file": s.path, "line": s.line, "function": s.function, "lambda": s.lambda_name,
                 "config_name": s.config_name, "result": {"old": s.result_old, "new": s.result_new},
                 "shard_shape": s.shard_shape,
+                "arguments": s.arguments,
                 "bindings": {b.field: {"expr": b.expr, "provenance": b.provenance} for b in s.bindings},
                 "warnings": s.warnings,
             }

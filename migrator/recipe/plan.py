@@ -40,6 +40,7 @@ class SitePlan:
     roles: dict[str, str]  # C++ expression text -> model quantity, for verify
     warnings: list[str] = field(default_factory=list)
     slice_dims_include_padding: bool = False
+    arguments: dict[str, str] = field(default_factory=dict)  # estimate parameter meaning -> argument text
 
 
 @dataclass
@@ -129,7 +130,8 @@ def build_plan(project: Project) -> MigrationPlan:
         plan.sites.append(SitePlan(
             site.path, site.line, site.occurrence.function, site.occurrence.lambda_name, bindings,
             rw.config_name, rw.result_old, rw.result_new, site.arg("shard_shape").text,
-            _roles(site), list(site.warnings), slice_dims_include_padding(site) is not None))
+            _roles(site), list(site.warnings), slice_dims_include_padding(site) is not None,
+            {role: " ".join(site.src.text(node).split()) for role, node in site.args.items()}))
         plan.warnings.extend(site.warnings)
         plan.steps.append(f"rewrite call at {site.path}:{site.line} ({site.occurrence.function}"
                           + (f" → {site.occurrence.lambda_name}" if site.occurrence.lambda_name else "") + ")")
