@@ -28,7 +28,7 @@ def run_demo(keep: bool = False) -> int:
     subprocess.run(git + ["add", "-A"], cwd=tree, check=True)
     subprocess.run(git + ["commit", "-qm", "tt-metal-shaped fixture (rev-7136 shape)"], cwd=tree, check=True)
     print(f"# demo tree: a tt-metal-shaped fixture copied to {tree}\n")
-    steps = [["check", str(tree)], ["plan", str(tree)], ["apply", str(tree), "--dry-run"],
+    steps = [["check", str(tree)], ["plan", str(tree)], ["verify", str(tree)], ["apply", str(tree), "--dry-run"],
              ["apply", str(tree), "--branch", "halo-migrate/precise-halo"], ["apply", str(tree)],
              ["check", str(tree)]]
     rc = 0
@@ -38,6 +38,7 @@ def run_demo(keep: bool = False) -> int:
         rc = main(argv)
         print(f"[exit {rc}]\n")
         if argv[0] == "check" and rc == 2 or argv[0] != "check" and rc != 0:
+            print(f"demo stopped: `halo-migrate {argv[0]}` exited {rc}", file=sys.stderr)
             return rc
     if keep:
         print(f"kept {tmp}")

@@ -196,3 +196,21 @@ def test_recover_after_kill_at_every_write_point(tree):
 def test_debug_shows_traceback_only_when_asked(tmp_path):
     rc, _, err = run_cli("plan", tmp_path / "nope", "--debug")
     assert rc != 0 and "Traceback" in err
+
+
+def test_using_declaration_of_the_estimate_is_removed_with_it(tree):
+    root = tree(git=False)
+    extra = root / "ttnn/cpp/ttnn/operations/conv/alias.cpp"
+    extra.write_text('#include "ttnn/operations/conv/conv2d/conv2d_utils.hpp"\n'
+                     "namespace ttnn::operations::pool {\nusing conv::estimate_halo_output_elems;\n"
+                     "int keep = 1;\n}  // namespace ttnn::operations::pool\n")
+    rc, out, err = run_cli("apply", root, "--no-format")
+    assert rc == 0, err
+    text = extra.read_text()
+    assert "estimate_halo_output_elems" not in text and "int keep = 1;" in text
+
+
+def test_transposed_caller_gets_a_reviewer_note(tree):
+    rc, out, _ = run_cli("plan", tree("rev-7136"))
+    assert rc == 0
+    assert "conv_transpose2d passes its own `stride`" in out

@@ -17,7 +17,7 @@ from migrator.engine.source import SourceFile
 class Occurrence:
     path: str
     line: int
-    kind: str  # call | declaration | definition | reference | inactive
+    kind: str  # call | declaration | definition | using | reference | inactive
     node: ts.Node = field(repr=False)  # the identifier
     owner: ts.Node | None = field(default=None, repr=False)  # call_expression / declaration / definition
     function: str = ""  # enclosing named function
@@ -63,6 +63,8 @@ def classify(ident: ts.Node) -> tuple[str, ts.Node | None]:
         return "reference", None
     if parent.type == "call_expression" and parent.child_by_field_name("function") == n:
         return "call", parent
+    if parent.type == "using_declaration":
+        return "using", parent
     if parent.type == "function_declarator" and parent.child_by_field_name("declarator") == n:
         holder = parent.parent
         while holder is not None and holder.type in cpp.DECLARATOR_WRAPPERS:

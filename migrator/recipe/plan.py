@@ -108,6 +108,7 @@ def build_plan(project: Project) -> MigrationPlan:
         thread = plan_threading(project, fn, group[0].src, names.STRIDE, after,
                                 f"{group[0].path}:{group[0].line} needs the convolution stride")
         plan.threads.append(thread)
+        plan.warnings.extend(thread.notes)
         for path, edit in thread.edits:
             add(path, edit)
         for site in group:
@@ -142,10 +143,11 @@ def build_plan(project: Project) -> MigrationPlan:
 
     # 5. the deprecated function goes
     for occ in model.occurrences:
-        if occ.kind in ("declaration", "definition"):
+        if occ.kind in ("declaration", "definition", "using"):
             src = project.source(occ.path)
-            add(occ.path, delete_statement(src, occ.owner, f"delete {names.ESTIMATE} {occ.kind}"))
-            plan.steps.append(f"delete {names.ESTIMATE} {occ.kind} at {occ.path}:{occ.line}")
+            what = "using-declaration" if occ.kind == "using" else occ.kind
+            add(occ.path, delete_statement(src, occ.owner, f"delete {names.ESTIMATE} {what}"))
+            plan.steps.append(f"delete {names.ESTIMATE} {what} at {occ.path}:{occ.line}")
 
     # 6. new bytes, then prove them sound
     for path, es in sets.items():

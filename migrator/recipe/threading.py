@@ -37,6 +37,7 @@ class ThreadPlan:
     definitions: list[tuple[str, int]] = field(default_factory=list)
     callers: list[CallerUpdate] = field(default_factory=list)
     edits: list[tuple[str, Edit]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile, param_name: str,
@@ -87,6 +88,10 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
                     blocked.append(f"{occ.path}:{occ.line} in {occ.function or '?'}")
                     continue
                 plan.callers.append(CallerUpdate(occ.path, occ.line, occ.function, expr))
+                if "transpose" in occ.function:
+                    plan.notes.append(
+                        f"{occ.path}:{occ.line}: {occ.function} passes its own `{expr.text}`; its auto-shard L1 "
+                        "sizing models a regular (non-transposed) halo, as it did before this change")
                 plan.edits.append((src.path, add_argument(src, occ.owner, index, expr.text,
                                                           f"pass {param_name} to {fname}")))
             elif occ.kind == "reference":
