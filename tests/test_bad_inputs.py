@@ -214,3 +214,28 @@ def test_transposed_caller_gets_a_reviewer_note(tree):
     rc, out, _ = run_cli("plan", tree("rev-7136"))
     assert rc == 0
     assert "conv_transpose2d passes its own `stride`" in out
+
+
+def test_unreadable_file_refuses_even_where_file_modes_cannot_be_enforced(tree, monkeypatch, capsys):
+    """Same policy as tests/test_bad_inputs_more.py's unprivileged cases, simulated in-process so it
+    also runs where the tests cannot drop root: a C++ file that cannot be read stops the run."""
+    import builtins
+
+    from migrator.cli import main
+
+    root = tree(git=False)
+    before = snapshot(root)
+    target = str(root / CU)
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):
+        if str(file) == target:
+            raise PermissionError(13, "Permission denied", target)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    assert main(["apply", str(root), "--no-format"]) == 2
+    err = capsys.readouterr().err
+    assert "conv2d_utils.cpp" in err and "cannot read" in err and len(err.strip().splitlines()) == 1
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert snapshot(root) == before

@@ -528,6 +528,11 @@ def unprivileged_tree():
         if not setpriv:
             pytest.skip("running as root without setpriv: file modes are not enforced")
         subprocess.run(["chown", "-R", "65534:65534", str(base)], check=True)
+        probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                                "import migrator.cli, tree_sitter"], capture_output=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=str(base))
+        if probe.returncode != 0:
+            pytest.skip("the unprivileged user cannot read this checkout or its virtualenv here")
 
         def run(*argv):
             e = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(base)}
