@@ -90,34 +90,7 @@ def build_plan(project: Project) -> MigrationPlan:
         site.project_helpers = dict(model.helpers)
 
     # 2. threading: a stride that is not in scope becomes a parameter of the enclosing function
-    by_function: dict[int, list[Site]] = {}
-    for site in sites:
-        if site.stride() is None:
-            fn = site.scope.function
-            if fn is None:
-                raise ThreadingBlocked(f"{site.path}:{site.line}: no stride in scope and no enclosing function")
-            for lam in site.scope.lambdas:
-                if cpp.lambda_capture(lam).default is None:
-                    raise ThreadingBlocked(f"{site.path}:{site.line}: no stride in scope, and the lambda captures "
-                                           "an explicit list, so a new parameter would not be visible in it")
-            by_function.setdefault(fn.id, []).append(site)
-    for group in by_function.values():
-        fn = group[0].scope.function
-        kernel = group[0].arg("kernel_size").text
-        after = kernel if kernel in [p.name for p in cpp.parameters(fn)] else names.THREAD_AFTER_ROLE
-        thread = plan_threading(project, fn, group[0].src, names.STRIDE, after,
-                                f"{group[0].path}:{group[0].line} needs the convolution stride")
-        plan.threads.append(thread)
-        plan.warnings.extend(thread.notes)
-        for path, edit in thread.edits:
-            add(path, edit)
-        for site in group:
-            site.threaded[names.STRIDE] = Expr(
-                names.STRIDE, f"new parameter `{thread.param_type} {names.STRIDE}` of {thread.function} "
-                f"(threaded; {len(thread.callers)} callers updated)")
-        plan.steps.append(f"thread `{names.STRIDE}` into {thread.function} "
-                          f"({len(thread.declarations)} declaration(s), {len(thread.definitions)} definition(s), "
-                          f"{len(thread.callers)} caller(s))")
+    _thread_missing_stride(project, sites, plan, add)
 
     # 3. bind and rewrite each site
     fields = [f.name for f in model.config_struct.fields]
@@ -156,6 +129,40 @@ def build_plan(project: Project) -> MigrationPlan:
         plan.new_contents[path] = es.apply(src.data, src.newline)
     _check_postconditions(project, plan)
     return plan
+
+
+def _thread_missing_stride(project: Project, sites: list[Site], plan: MigrationPlan, add) -> None:
+    """Sites without a stride in scope, grouped by enclosing named function: each function gets one
+    new parameter (after kernel_size) and every caller passes its own stride."""
+    by_function: dict[int, list[Site]] = {}
+    for site in sites:
+        if site.stride() is not None:
+            continue
+        fn = site.scope.function
+        if fn is None:
+            raise ThreadingBlocked(f"{site.path}:{site.line}: no stride in scope and no enclosing function")
+        for lam in site.scope.lambdas:
+            if cpp.lambda_capture(lam).default is None:
+                raise ThreadingBlocked(f"{site.path}:{site.line}: no stride in scope, and the lambda captures "
+                                       "an explicit list, so a new parameter would not be visible in it")
+        by_function.setdefault(fn.id, []).append(site)
+    for group in by_function.values():
+        fn = group[0].scope.function
+        kernel = group[0].arg("kernel_size").text
+        after = kernel if kernel in [p.name for p in cpp.parameters(fn)] else names.THREAD_AFTER_ROLE
+        thread = plan_threading(project, fn, group[0].src, names.STRIDE, after,
+                                f"{group[0].path}:{group[0].line} needs the convolution stride")
+        plan.threads.append(thread)
+        plan.warnings.extend(thread.notes)
+        for path, edit in thread.edits:
+            add(path, edit)
+        for site in group:
+            site.threaded[names.STRIDE] = Expr(
+                names.STRIDE, f"new parameter `{thread.param_type} {names.STRIDE}` of {thread.function} "
+                f"(threaded; {len(thread.callers)} callers updated)")
+        plan.steps.append(f"thread `{names.STRIDE}` into {thread.function} "
+                          f"({len(thread.declarations)} declaration(s), {len(thread.definitions)} definition(s), "
+                          f"{len(thread.callers)} caller(s))")
 
 
 def _roles(site: Site) -> dict[str, str]:
