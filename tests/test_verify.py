@@ -224,8 +224,11 @@ def test_migrated_tree_read_back_and_verified(plan, tmp_path):
         res = verify_site(s, _broken_specs(), GRIDS, after.model.estimate_variant)
         assert res.error is None and res.mismatches == 0 and res.evaluated > 0
     assert {s.kind for s in sites} == {"l1", "dram_slice"}
-    assert any(s.slice_dims_include_padding for s in sites) == any(p.slice_dims_include_padding
-                                                                  for p in planned.values())
+    # Padded slice sizes are visible in migrated code only through a `{0, 0, 0, 0}` padding; the exact
+    # rewrite passes the slice's own padding instead, so the sizes' convention no longer matters.
+    zero_padding = [p for p in planned.values()
+                    if dict((b.field, b.expr) for b in p.bindings)["padding"] == "{0, 0, 0, 0}"]
+    assert any(s.slice_dims_include_padding for s in sites) == bool(zero_padding)
 
 
 def test_derive_roles_patterns():
@@ -233,7 +236,7 @@ def test_derive_roles_patterns():
                           "get_num_cores_nhw_from_parallel_config(parallel_config)",
                           "sliced_input_tensor_memory_config.shard_spec().value().grid",
                           "{input_slice_height, input_slice_width}"], "shard_shape")
-    assert roles["params.stride"] == "stride" and roles["slice_padding"] == "padding"
+    assert roles["params.stride"] == "stride" and roles["slice_padding"] == "slice_padding"
     assert roles["parallel_config"] == "parallel_config"
     assert roles["sliced_input_tensor_memory_config"] == "memory_config"
     assert roles["input_slice_height"] == "input_height" and roles["shard_shape"] == "shard_shape"

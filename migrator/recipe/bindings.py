@@ -27,6 +27,9 @@ def bind_batch_size(site: Site) -> Expr:
 
 
 def bind_input_hw(site: Site) -> Expr:
+    exact = site.threaded.get("slice_input_hw")
+    if exact is not None:
+        return Expr(f"{{{exact.text}[0], {exact.text}[1]}}", exact.provenance)
     h, w = site.arg("input_height"), site.arg("input_width")
     return Expr(f"{{{h.text}, {w.text}}}", h.provenance if h.provenance == w.provenance else f"{h.provenance}; {w.provenance}")
 
@@ -44,8 +47,12 @@ def bind_stride_hw(site: Site) -> Expr:
 
 def bind_padding(site: Site) -> Expr:
     """The estimate's padding, unless the slice sizes this site receives already contain the
-    slice's padding (DRAM slicing since 5702b2dcea): then padding again would count it twice, and
-    the padded sizes with zero padding give the halo op's exact padded extents."""
+    slice's padding (DRAM slicing since 5702b2dcea): then the slice's own padding, passed into the
+    lambda (slice_geometry.py). If that cannot be done safely, the padded sizes with zero padding
+    (right except for the tile-rounding right padding, which is warned about)."""
+    exact = site.threaded.get("slice_padding")
+    if exact is not None:
+        return exact
     padded = slice_dims_include_padding(site)
     if padded is None:
         return site.arg("padding")

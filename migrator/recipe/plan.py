@@ -20,6 +20,9 @@ from migrator.recipe import names
 from migrator.recipe.bindings import Binding, bind, slice_dims_include_padding
 from migrator.recipe.checkout_model import CheckoutModel, read_model
 from migrator.recipe.rewrite import rewrite_site
+from migrator.recipe.slice_geometry import INPUT_HW as SLICE_INPUT_HW
+from migrator.recipe.slice_geometry import PADDING as SLICE_PADDING
+from migrator.recipe.slice_geometry import plan_slice_geometry
 from migrator.recipe.site import Expr, Site, make_site
 from migrator.recipe.threading import ThreadPlan, plan_threading
 
@@ -89,8 +92,10 @@ def build_plan(project: Project) -> MigrationPlan:
     for site in sites:
         site.project_helpers = dict(model.helpers)
 
-    # 2. threading: a stride that is not in scope becomes a parameter of the enclosing function
+    # 2. threading: a stride that is not in scope becomes a parameter of the enclosing function;
+    #    a DRAM slice's exact extents and padding become parameters of its lambda
     _thread_missing_stride(project, sites, plan, add)
+    _thread_slice_geometry(sites, plan, add)
 
     # 3. bind and rewrite each site
     fields = [f.name for f in model.config_struct.fields]
@@ -165,11 +170,40 @@ def _thread_missing_stride(project: Project, sites: list[Site], plan: MigrationP
                           f"{len(thread.callers)} caller(s))")
 
 
+def _thread_slice_geometry(sites: list[Site], plan: MigrationPlan, add) -> None:
+    done: dict[int, object] = {}
+    for site in sites:
+        if slice_dims_include_padding(site) is None:
+            continue
+        lam = site.scope.lambdas[0]
+        if lam.id not in done:
+            done[lam.id] = plan_slice_geometry(site)
+            geo = done[lam.id]
+            if geo is not None:
+                for path, edit in geo.edits:
+                    add(path, edit)
+                plan.steps.append(f"pass the slice's exact input extents and padding into lambda {geo.lambda_name} "
+                                  f"({len(geo.passed)} call(s))")
+        geo = done[lam.id]
+        if geo is None:
+            continue
+        calls = "; ".join(f"line {ln}: {hw}, {pad}" for ln, hw, pad in geo.passed)
+        site.threaded[SLICE_INPUT_HW] = Expr(
+            SLICE_INPUT_HW, f"new parameter of lambda {geo.lambda_name}: the clamped input extents of the slice "
+            f"({calls.split(', {static')[0] if geo.passed else ''})")
+        site.threaded[SLICE_PADDING] = Expr(
+            SLICE_PADDING, f"new parameter of lambda {geo.lambda_name}: the slice's final padding, including the "
+            f"right padding added for a tile-rounded output width ({calls})")
+
+
 def _roles(site: Site) -> dict[str, str]:
     roles = {site.src.text(node): role for role, node in site.args.items()}
     stride = site.stride()
     if stride is not None:
         roles[stride.text] = "stride"
+    for name in (SLICE_INPUT_HW, SLICE_PADDING):
+        if name in site.threaded:
+            roles[name] = name
     mem = site.memory_config_of_shard_shape()
     if mem is not None:
         roles[mem[0]] = "memory_config"

@@ -199,13 +199,14 @@ def verify_site(site: SiteInput, specs: Sequence[ConvSpec], grids: Sequence[str]
                         res.mismatch_examples.append({**where, "fields": diff, "call_site": precise,
                                                       "runtime": runtime})
                 if kind == "dram_slice":
+                    # How much the tile-rounding right padding (part of the runtime config) adds.
                     extra = tile_rounding_extra_right_padding(pl)
                     if extra:
                         rc = pl.runtime_config
                         p = rc.padding
-                        wider = SlidingWindowConfig(**{**rc.__dict__, "padding": (p[0], p[1], p[2], p[3] + extra)})
+                        narrower = SlidingWindowConfig(**{**rc.__dict__, "padding": (p[0], p[1], p[2], p[3] - extra)})
                         try:
-                            gap = precise_halo_output_elems(wider, pl.runtime_shard_shape) - precise
+                            gap = runtime - precise_halo_output_elems(narrower, pl.runtime_shard_shape)
                         except ValueError:
                             gap = 0
                         if gap > 0:

@@ -27,6 +27,8 @@ ROLE_PATTERNS = [
     (re.compile(r"^stride$"), "stride"),
     (re.compile(r"^kernel_size$"), "kernel_size"),
     (re.compile(r"^dilation$"), "dilation"),
+    (re.compile(r"^slice_padding$"), "slice_padding"),
+    (re.compile(r"^slice_input_hw$"), "slice_input_hw"),
     (re.compile(r"padding"), "padding"),
     (re.compile(r"height$"), "input_height"),
     (re.compile(r"width$"), "input_width"),

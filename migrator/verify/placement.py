@@ -295,13 +295,17 @@ def place(spec: ConvSpec, layout: str, grid_name: str, site_kind: str = "l1",
         site_h, site_w = h, w
     site_mem = (runtime_mem if (site_h, site_w) == (h, w)
                 else determine_input_memory_config(pc, n, site_h, site_w, spec.input_channels, alignment, input_layout))
+    # A DRAM slice's halo also gets the right padding conv2d_DRAM adds when the slice's output width
+    # is rounded up to a tile (conv2d.cpp passes {pad_top, pad_bottom, pad_left, pad_right} after it).
+    extra = tile_rounding_extra(out_w, spec.stride_w) if site_kind == "dram_slice" else 0
+    slice_pad = (pad[0], pad[1], pad[2], pad[3] + extra)
     runtime = SlidingWindowConfig(
         batch_size=n,
         channels=spec.input_channels,
         input_hw=(h, w),
         window_hw=(spec.kernel_height, spec.kernel_width),
         stride_hw=(spec.stride_h, spec.stride_w),
-        padding=pad,
+        padding=slice_pad,
         dilation_hw=(spec.dilation_h, spec.dilation_w),
         num_cores_nhw=get_num_cores_nhw_from_parallel_config(pc),
         num_cores_c=get_num_cores_channels_from_parallel_config(pc),
@@ -321,16 +325,20 @@ def place(spec: ConvSpec, layout: str, grid_name: str, site_kind: str = "l1",
         "parallel_config": pc,
         "in_channels": spec.input_channels,
         "out_channels": spec.output_channels,
+        "slice_input_hw": (h, w),
+        "slice_padding": slice_pad,
     }
     return Placement(spec, layout, grid_name, site_kind, pc, site_mem, runtime, runtime_mem.spec.shape, roles,
                      (out_h, out_w))
 
 
+def tile_rounding_extra(out_w: int, stride_w: int) -> int:
+    """Right padding DRAM slicing adds (TILE output) when the slice's output width is not a tile multiple."""
+    return ((TILE - out_w % TILE) % TILE) * stride_w
+
+
 def tile_rounding_extra_right_padding(placement: Placement) -> int:
-    """Extra right padding DRAM slicing adds (TILE output) when the output width is not a tile multiple."""
-    out_w = placement.output_hw[1]
-    extra = (TILE - out_w % TILE) % TILE
-    return extra * placement.spec.stride_w
+    return tile_rounding_extra(placement.output_hw[1], placement.spec.stride_w)
 
 
 __all__ = [
