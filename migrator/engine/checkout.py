@@ -101,8 +101,10 @@ class Checkout:
         self._mentions.update(found)
 
     def _git_grep_each(self, needles: list[str]) -> dict[str, list[str]] | None:
+        """One `git grep -l` for all needles (it stops reading a file at its first hit), then the
+        few files it names are split by needle in memory."""
         # -a: a stray NUL byte must not make git skip a C++ file as "binary".
-        args = SAFE_GIT + ["grep", "-o", "-z", "-a", "-F", "--untracked", "--no-color"]
+        args = SAFE_GIT + ["grep", "-l", "-z", "-a", "-F", "--untracked", "--no-color"]
         for n in needles:
             args += ["-e", n]
         args += ["--"] + [f"*{s}" for s in CPP_SUFFIXES]
@@ -117,12 +119,15 @@ class Checkout:
         if problem:
             raise BadPath(f"{problem.group(1)}: cannot read it, so the migration could not be proven complete "
                           f"({problem.group(0).strip()})")
-        found: dict[str, set[str]] = {n: set() for n in needles}
-        for line in res.stdout.decode("utf-8", "surrogateescape").split("\n"):
-            path, sep, match = line.partition("\0")
-            if sep and match in found:
-                found[match].add(path)
-        return {n: sorted(paths) for n, paths in found.items()}
+        found: dict[str, list[str]] = {n: [] for n in needles}
+        for path in sorted(p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0") if p):
+            data = self._read_for_scan(path)
+            if data is None:
+                continue
+            for n in needles:
+                if n.encode() in data:
+                    found[n].append(path)
+        return found
 
     def _scan_cache(self) -> dict[str, bytes]:
         if self._contents is None:

@@ -39,7 +39,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def required_variables(name: str) -> set[str]:
+@lru_cache(maxsize=None)
+def required_variables(name: str) -> frozenset[str]:
     """Variables `name` and every template it includes read without defining them."""
     env = environment()
     ast = env.parse(env.loader.get_source(env, name)[0])
@@ -47,7 +48,7 @@ def required_variables(name: str) -> set[str]:
     for included in jinja2.meta.find_referenced_templates(ast):
         if included:
             found |= required_variables(included)
-    return found
+    return frozenset(found)
 
 
 def render(name: str, **variables) -> str:

@@ -262,7 +262,7 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
     expression whose names are not visible at the rewritten site."""
     new_sources = {}
     for path, data in plan.new_contents.items():
-        before = SourceFile.parse(path, plan.originals[path])
+        before = project.source(path)  # parsed already, from the same bytes
         after = SourceFile.parse(path, data)
         if after.error_count() > before.error_count():
             bad = error_nodes(after.tree)

@@ -38,12 +38,27 @@ def qualifier_for(site: Site) -> tuple[str, str]:
 
 
 def _type_visible_unqualified(site: Site) -> bool:
-    for n in cpp.walk(site.src.root):
+    if b"using" not in site.src.data:
+        return False
+    for n in _namespace_scope_nodes(site.src.root):
         if n.type in ("using_declaration", "alias_declaration") and n.start_byte < site.call.start_byte:
             t = cpp.text(n)
             if t.rstrip(";").strip().endswith("::" + names.CONFIG_TYPE) or "namespace" in t and "sliding_window" in t:
                 return True
     return False
+
+
+def _namespace_scope_nodes(root):
+    """Declarations at file or namespace scope (where `using` of a type normally lives)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node.named_children:
+            yield child
+            if child.type == "namespace_definition":
+                body = child.child_by_field_name("body")
+                if body is not None:
+                    stack.append(body)
 
 
 def choose_config_name(site: Site, reserved: set[str] = frozenset()) -> str:
