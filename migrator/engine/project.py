@@ -53,28 +53,34 @@ class Project:
         return out
 
     def struct_visible_from(self, src: SourceFile, name: str, depth: int = 2):
-        """Definition of struct `name` in `src` or the headers it includes (as the compiler sees it)."""
+        """Definition of struct `name` in `src` or the headers it includes (as the compiler sees it).
+        Headers are followed by their text; only one that spells `struct name`/`class name` is parsed."""
         key = (src.path, name)
         if key in self._visible_structs:
             return self._visible_structs[key]
         from migrator.engine.scope import struct_definitions
 
+        spelled = re.compile(rb"\b(?:struct|class)\s+" + re.escape(name.encode()) + rb"\b")
         found = None
-        seen, frontier = {src.path}, [src]
+        seen, frontier = {src.path}, [src.path]
         for _ in range(depth + 1):
             nxt = []
-            for s in frontier:
-                if s.path not in self._defs_by_file:
-                    self._defs_by_file[s.path] = {sd.name: sd for sd in reversed(struct_definitions(s))}
-                if name in self._defs_by_file[s.path]:
-                    found = self._defs_by_file[s.path][name]
-                    break
-                for inc in self.includes(s):
+            for path in frontier:
+                data = src.data if path == src.path else self.checkout.read_or_none(path)
+                if data is None:
+                    continue
+                if spelled.search(data):
+                    parsed = self.source(path)
+                    if parsed is not None:
+                        if path not in self._defs_by_file:
+                            self._defs_by_file[path] = {sd.name: sd for sd in reversed(struct_definitions(parsed))}
+                        found = self._defs_by_file[path].get(name)
+                        if found is not None:
+                            break
+                for inc in self.includes_of(path, data):
                     if inc not in seen:
                         seen.add(inc)
-                        child = self.source(inc)
-                        if child is not None:
-                            nxt.append(child)
+                        nxt.append(inc)
             if found is not None or not nxt:
                 break
             frontier = nxt
@@ -82,14 +88,17 @@ class Project:
         return found
 
     def includes(self, src: SourceFile) -> list[str]:
-        """Quoted includes of `src` that resolve to files of the checkout (searched relative to the
-        including file's directory and to each of its ancestor directories)."""
-        if src.path in self._includes:
-            return self._includes[src.path]
+        return self.includes_of(src.path, src.data)
+
+    def includes_of(self, path: str, data: bytes) -> list[str]:
+        """Includes of the file at `path` that resolve to files of the checkout (searched relative
+        to the including file's directory and to each of its ancestor directories)."""
+        if path in self._includes:
+            return self._includes[path]
         out = []
-        for m in _INCLUDE.finditer(src.data):
+        for m in _INCLUDE.finditer(data):
             target = m.group(1).decode("utf-8", "replace")
-            base = posixpath.dirname(src.path)
+            base = posixpath.dirname(path)
             candidates = [posixpath.normpath(posixpath.join(base, target))]
             parts = base.split("/") if base else []
             for i in range(len(parts), -1, -1):
@@ -98,7 +107,7 @@ class Project:
                 if not c.startswith("..") and self.checkout.has_cpp_file(c):
                     out.append(c)
                     break
-        self._includes[src.path] = out
+        self._includes[path] = out
         return out
 
     def reaches(self, src: SourceFile, target: str, depth: int = 4) -> bool:
