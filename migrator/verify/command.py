@@ -152,10 +152,14 @@ def render_text(report: dict) -> str:
                 for c in s["biggest_changes"]:
                     lines.append(f"    {_spec(c['spec'])} {c['layout']}/{c['grid']}: {c['estimate']} → {c['precise']} "
                                  f"elems ({c['delta_bytes']:+,} bytes)")
-        if s["tile_rounding"]["affected"]:
-            lines.append(f"  note: {s['tile_rounding']['affected']} evaluations would see extra right padding from "
-                         f"DRAM-slice tile rounding with several slices (not visible to the call site; up to "
-                         f"{s['tile_rounding']['max_extra_elems']} more elems)")
+        tr = s["tile_rounding"]
+        if tr["affected"] and tr["visible_to_site"]:
+            lines.append(f"  tile rounding: in {tr['affected']} evaluations the slice's right padding grows for a "
+                         f"tile-rounded output width (up to {tr['max_extra_elems']} elems); the rewrite includes it")
+        elif tr["affected"]:
+            lines.append(f"  note: {tr['affected']} evaluations would see extra right padding from DRAM-slice tile "
+                         f"rounding, which this call site cannot see (up to {tr['max_extra_elems']} more elems; "
+                         "excluded from the comparison)")
     lines += ["", "result: " + ("every rewrite matches the runtime halo config" if report["ok"]
                                  else f"{report['mismatches']} mismatch(es)")]
     return "\n".join(lines) + "\n"

@@ -142,7 +142,8 @@ class SiteResult:
             "ratio": self.ratio(),
             "l1_saved_bytes": self.l1_saved_bytes,
             "biggest_changes": self.biggest_changes(),
-            "tile_rounding": {"affected": self.tile_rounding_affected, "max_extra_elems": self.tile_rounding_max_elems},
+            "tile_rounding": {"affected": self.tile_rounding_affected, "max_extra_elems": self.tile_rounding_max_elems,
+                              "visible_to_site": "slice_padding" in s.roles.values()},
             "error": self.error,
         }
 
