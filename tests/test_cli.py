@@ -98,3 +98,19 @@ def test_demo_runs():
     rc, out, err = run_cli("demo")
     assert rc == 0, err
     assert "created branch" in out and "migrated" in out
+
+
+def test_slice_fallback_warns_about_the_missing_tile_rounding_padding(tree):
+    rc, out, _ = run_cli("plan", tree("slice-fallback"), "--format", "json")
+    data = json.loads(out)
+    site2 = data["sites"][1]
+    assert site2["bindings"]["padding"]["expr"] == "{0, 0, 0, 0}"
+    assert any("additional_padded_width" in w for w in site2["warnings"])
+
+
+def test_exact_slice_geometry_is_passed_into_the_lambda(tree):
+    rc, out, _ = run_cli("plan", tree("rev-7136"), "--format", "json")
+    site2 = json.loads(out)["sites"][1]
+    assert site2["bindings"]["padding"]["expr"] == "slice_padding"
+    assert site2["bindings"]["input_hw"]["expr"] == "{slice_input_hw[0], slice_input_hw[1]}"
+    assert site2["warnings"] == []
