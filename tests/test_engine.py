@@ -160,3 +160,33 @@ def test_variant_by_structure(body, variant):
     src = parse(f"uint32_t estimate_halo_output_elems(int n) {{ {body} }}")
     fn = next(n for n in cpp.walk(src.root) if n.type == "function_definition")
     assert identify_variant(src, fn) == variant
+
+
+@pytest.mark.parametrize("case", ["rev-7136", "odd-formatting", "rev-45ec", "third-site"])
+def test_incremental_reparse_equals_a_full_parse(case):
+    """Postconditions reparse rewritten files incrementally; the tree must be the one a parse from
+    scratch gives (odd-formatting covers CRLF)."""
+    from conftest import FIXTURES
+    from migrator.engine.checkout import Checkout
+    from migrator.engine.project import Project
+    from migrator.recipe.plan import build_plan
+
+    project = Project(Checkout.open(FIXTURES / case / "before"))
+    plan = build_plan(project)
+    assert plan.new_contents
+    for path, data in plan.new_contents.items():
+        incremental = project.source(path).reparse(data, plan.edits[path])
+        assert str(incremental.root) == str(SourceFile.parse(path, data).root), path
+
+
+def test_reparse_matches_full_parse_on_synthetic_edits():
+    text = "int f(int a) {\r\n    return a;\r\n}\r\nint g() { return f(1); }\r\n"
+    src = parse(text)
+    es = EditSet("x.cpp")
+    es.add(Edit(text.index("int a"), text.index("int a") + 5, "int a, int b", "param"))
+    es.add(Edit(text.index("f(1)") + 2, text.index("f(1)") + 3, "1, 2", "arg"))
+    es.add(Edit(0, 0, "// head\nstatic int k = 0;\n", "insert"))
+    new = es.apply(src.data, src.newline)
+    incremental = src.reparse(new, es.encoded(src.newline))
+    assert str(incremental.root) == str(SourceFile.parse("x.cpp", new).root)
+    assert incremental.error_count() == 0

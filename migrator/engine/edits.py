@@ -41,17 +41,24 @@ class EditSet:
     def __bool__(self) -> bool:
         return bool(self.edits)
 
-    def apply(self, data: bytes, newline: bytes = b"\n") -> bytes:
-        out: list[bytes] = []
-        cursor = 0
+    def encoded(self, newline: bytes = b"\n") -> list[tuple[int, int, bytes]]:
+        """(start, end, new bytes) in file order, with the file's line endings."""
+        out = []
         # Insertions at one offset keep the order they were added in (sorted() is stable).
         for edit in sorted(self.edits, key=lambda e: (e.start, e.end)):
-            out.append(data[cursor : edit.start])
             text = edit.text.replace("\r\n", "\n")
             if newline != b"\n":
                 text = text.replace("\n", newline.decode())
-            out.append(text.encode("utf-8", "surrogateescape"))
-            cursor = edit.end
+            out.append((edit.start, edit.end, text.encode("utf-8", "surrogateescape")))
+        return out
+
+    def apply(self, data: bytes, newline: bytes = b"\n") -> bytes:
+        out: list[bytes] = []
+        cursor = 0
+        for start, end, text in self.encoded(newline):
+            out.append(data[cursor:start])
+            out.append(text)
+            cursor = end
         out.append(data[cursor:])
         return b"".join(out)
 

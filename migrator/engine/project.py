@@ -16,9 +16,10 @@ class Project:
         self.checkout = checkout
         self._sources: dict[str, SourceFile] = {}
         self._mentions: dict[str, list[str]] = {}
-        self._visible_structs: dict[tuple[str, str], object] = {}
+        self._visible_structs: dict[tuple[str, str, str], object] = {}
         self._defs_by_file: dict[str, dict] = {}
         self._includes: dict[str, list[str]] = {}
+        self._raw: dict[str, bytes | None] = {}
 
     def source(self, rel: str) -> SourceFile | None:
         if rel not in self._sources:
@@ -52,10 +53,11 @@ class Project:
             out.append(src)
         return out
 
-    def struct_visible_from(self, src: SourceFile, name: str, depth: int = 2):
+    def struct_visible_from(self, src: SourceFile, name: str, depth: int = 2, mentioning: str = ""):
         """Definition of struct `name` in `src` or the headers it includes (as the compiler sees it).
-        Headers are followed by their text; only one that spells `struct name`/`class name` is parsed."""
-        key = (src.path, name)
+        Headers are followed by their text; only one that spells `struct name`/`class name` (and
+        `mentioning`, when the caller only cares about a struct with that member) is parsed."""
+        key = (src.path, name, mentioning)
         if key in self._visible_structs:
             return self._visible_structs[key]
         from migrator.engine.scope import struct_definitions
@@ -66,10 +68,10 @@ class Project:
         for _ in range(depth + 1):
             nxt = []
             for path in frontier:
-                data = src.data if path == src.path else self.checkout.read_or_none(path)
+                data = src.data if path == src.path else self.raw(path)
                 if data is None:
                     continue
-                if spelled.search(data):
+                if spelled.search(data) and (not mentioning or mentioning.encode() in data):
                     parsed = self.source(path)
                     if parsed is not None:
                         if path not in self._defs_by_file:
@@ -86,6 +88,14 @@ class Project:
             frontier = nxt
         self._visible_structs[key] = found
         return found
+
+    def raw(self, path: str) -> bytes | None:
+        """A file's bytes, read once (parsed files reuse the parse's bytes)."""
+        if path in self._sources:
+            return self._sources[path].data
+        if path not in self._raw:
+            self._raw[path] = self.checkout.read_or_none(path)
+        return self._raw[path]
 
     def includes(self, src: SourceFile) -> list[str]:
         return self.includes_of(src.path, src.data)

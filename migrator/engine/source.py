@@ -81,5 +81,36 @@ class SourceFile:
         prefix = self.data[start : node.start_byte]
         return prefix[: len(prefix) - len(prefix.lstrip(b" \t"))].decode()
 
+    def reparse(self, new_data: bytes, edits: list[tuple[int, int, bytes]]) -> "SourceFile":
+        """The file after `edits` (as EditSet.encoded gives them), parsed incrementally: tree-sitter
+        reuses every subtree the edits did not touch."""
+        if self.data.startswith(BOM) or new_data.startswith(BOM):
+            return SourceFile.parse(self.path, new_data)
+        tree = self.tree.copy()
+        shift = 0
+        for start, end, text in edits:  # file order; later offsets move by what came before
+            s, e = start + shift, end + shift
+            start_point = _point(new_data, s)  # everything before `s` is already in its final form
+            tree.edit(start_byte=s, old_end_byte=e, new_end_byte=s + len(text),
+                      start_point=start_point, old_end_point=_advance(start_point, self.data[start:end]),
+                      new_end_point=_advance(start_point, text))
+            shift += len(text) - (end - start)
+        new_tree = ts.Parser(language()).parse(new_data, tree)
+        crlf = new_data.count(b"\r\n")
+        newline = b"\r\n" if crlf and crlf * 2 >= new_data.count(b"\n") else b"\n"
+        return SourceFile(path=self.path, data=new_data, tree=new_tree, newline=newline)
+
     def error_count(self) -> int:
         return len(error_nodes(self.tree))
+
+
+def _point(data: bytes, byte: int) -> tuple[int, int]:
+    row = data.count(b"\n", 0, byte)
+    return row, byte - (data.rfind(b"\n", 0, byte) + 1)
+
+
+def _advance(point: tuple[int, int], text: bytes) -> tuple[int, int]:
+    newlines = text.count(b"\n")
+    if not newlines:
+        return point[0], point[1] + len(text)
+    return point[0] + newlines, len(text) - (text.rfind(b"\n") + 1)

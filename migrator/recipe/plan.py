@@ -56,6 +56,7 @@ class MigrationPlan:
     steps: list[str] = field(default_factory=list)
     originals: dict[str, bytes] = field(default_factory=dict, repr=False)
     new_contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+    edits: dict[str, list[tuple[int, int, bytes]]] = field(default_factory=dict, repr=False)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -131,6 +132,7 @@ def build_plan(project: Project) -> MigrationPlan:
     for path, es in sets.items():
         src = project.source(path)
         plan.originals[path] = src.data
+        plan.edits[path] = es.encoded(src.newline)
         plan.new_contents[path] = es.apply(src.data, src.newline)
     _check_postconditions(project, plan)
     return plan
@@ -263,7 +265,9 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
     new_sources = {}
     for path, data in plan.new_contents.items():
         before = project.source(path)  # parsed already, from the same bytes
-        after = SourceFile.parse(path, data)
+        after = before.reparse(data, plan.edits[path])
+        if after.error_count() > before.error_count():
+            after = SourceFile.parse(path, data)  # confirm with a parse from scratch before refusing
         if after.error_count() > before.error_count():
             bad = error_nodes(after.tree)
             line = after.line(bad[0]) if bad else 0

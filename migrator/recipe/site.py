@@ -30,8 +30,8 @@ class Lookup:
     project: Project
     scope: Scope
 
-    def struct(self, type_name: str, depth: int = 2) -> StructDef | None:
-        return self.project.struct_visible_from(self.src, type_name, depth)
+    def struct(self, type_name: str, depth: int = 2, mentioning: str = "") -> StructDef | None:
+        return self.project.struct_visible_from(self.src, type_name, depth, mentioning)
 
     def member_of(self, base: str, member: str, depth: int = 2) -> Expr | None:
         """`base.member` if `base` is visible and its struct type (defined in this file or a
@@ -39,7 +39,7 @@ class Lookup:
         n = self.scope.get(base)
         if n is None:
             return None
-        sd = self.struct(n.bare_type, depth)
+        sd = self.struct(n.bare_type, depth, mentioning=member)
         if sd is None or sd.field(member) is None:
             return None
         f = sd.field(member)
