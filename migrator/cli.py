@@ -84,7 +84,13 @@ def _dispatch(args) -> int:
     from migrator.engine.deliver.writer import recover
 
     checkout = Checkout.open(args.path)
+    if args.command in ("plan", "check", "apply", "describe", "verify"):
+        from migrator.recipe.names import PREFILTER
+
+        checkout.start_prime(*PREFILTER)  # overlaps the tree scan with the imports below
     restored = recover(checkout.root)
+    if restored:
+        checkout.discard_prime()
     if restored and not args.quiet:
         print(f"halo-migrate: note: restored {len(restored)} file(s) left by an interrupted apply", file=sys.stderr)
     if args.command == "apply" and args.recover:

@@ -31,6 +31,7 @@ class Checkout:
     _contents: dict[str, bytes] | None = field(default=None, repr=False)
     _file_set: frozenset | None = field(default=None, repr=False)
     _mentions: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _pending: tuple | None = field(default=None, repr=False)  # (needles, running git grep)
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -100,27 +101,56 @@ class Checkout:
             found = {n: [rel for rel, d in data.items() if n.encode() in d] for n in todo}
         self._mentions.update(found)
 
-    def _git_grep_each(self, needles: list[str]) -> dict[str, list[str]] | None:
-        """One `git grep -l` for all needles (it stops reading a file at its first hit), then the
-        few files it names are split by needle in memory."""
+    def start_prime(self, *needles: str) -> None:
+        """Start the `git grep` for `needles` in the background, so it runs while the rest of the
+        tool is still being imported; `prime` with the same needles collects it."""
+        if not self.is_git or self._pending is not None:
+            return
+        try:
+            proc = subprocess.Popen(self._git_grep_args(list(needles)), cwd=self.root, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+        except OSError:
+            return
+        self._pending = (tuple(dict.fromkeys(needles)), proc)
+
+    def discard_prime(self) -> None:
+        """Drop a background scan whose answer may be stale (the tree changed under it)."""
+        if self._pending is not None:
+            proc = self._pending[1]
+            self._pending = None
+            proc.kill()
+            proc.communicate()
+
+    def _git_grep_args(self, needles: list[str]) -> list[str]:
         # -a: a stray NUL byte must not make git skip a C++ file as "binary".
         args = SAFE_GIT + ["grep", "-l", "-z", "-a", "-F", "--untracked", "--no-color"]
         for n in needles:
             args += ["-e", n]
-        args += ["--"] + [f"*{s}" for s in CPP_SUFFIXES]
+        return args + ["--"] + [f"*{s}" for s in CPP_SUFFIXES]
+
+    def _git_grep_each(self, needles: list[str]) -> dict[str, list[str]] | None:
+        """One `git grep -l` for all needles (it stops reading a file at its first hit), then the
+        few files it names are split by needle in memory."""
         try:
-            res = subprocess.run(args, cwd=self.root, capture_output=True, timeout=120)
+            if self._pending is not None and self._pending[0] == tuple(needles):
+                proc = self._pending[1]
+                self._pending = None
+                stdout, stderr = proc.communicate(timeout=120)
+                returncode = proc.returncode
+            else:
+                res = subprocess.run(self._git_grep_args(needles), cwd=self.root, capture_output=True, timeout=120)
+                stdout, stderr, returncode = res.stdout, res.stderr, res.returncode
         except (OSError, subprocess.SubprocessError):
             return None
-        if res.returncode not in (0, 1):
+        if returncode not in (0, 1):
             return None
         problem = re.search(r"(?:failed to stat|unable to read|cannot open|failed to read) '?([^':\n]+)'?[^\n]*",
-                            res.stderr.decode("utf-8", "replace"))
+                            stderr.decode("utf-8", "replace"))
         if problem:
             raise BadPath(f"{problem.group(1)}: cannot read it, so the migration could not be proven complete "
                           f"({problem.group(0).strip()})")
         found: dict[str, list[str]] = {n: [] for n in needles}
-        for path in sorted(p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0") if p):
+        for path in sorted(p for p in stdout.decode("utf-8", "surrogateescape").split("\0") if p):
             data = self._read_for_scan(path)
             if data is None:
                 continue

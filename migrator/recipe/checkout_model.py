@@ -47,7 +47,7 @@ class CheckoutModel:
 
 
 def read_model(project: Project) -> CheckoutModel:
-    project.prime(names.ESTIMATE, names.NUM_CORES_NHW_HELPER, *names.LIKELY_THREAD_TARGETS)
+    project.prime(*names.PREFILTER)
     swh = project.source(names.SLIDING_WINDOW_HPP)
     swc = project.source(names.SLIDING_WINDOW_CPP)
     mentions = project.mentioning(names.ESTIMATE)

@@ -34,3 +34,6 @@ THREAD_AFTER_ROLE = "kernel_size"
 
 # Only a speed hint: looked up in the same pass as the estimate. Threading works for any function.
 LIKELY_THREAD_TARGETS = ("determine_conv_config_for_auto_shard",)
+
+# Looked up in one pass over the tree before anything is parsed.
+PREFILTER = (ESTIMATE, NUM_CORES_NHW_HELPER, *LIKELY_THREAD_TARGETS)
