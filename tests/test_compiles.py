@@ -69,3 +69,13 @@ def test_changed_lines_are_clang_format_clean(case, tmp_path):
         before_lines = set(originals[rel].splitlines())
         unchanged = [ln for ln in new[rel].splitlines() if ln in before_lines]
         assert all(ln in data.splitlines() for ln in unchanged[:50])
+
+
+def test_pinned_clang_format_version_is_read_from_the_checkout(tmp_path):
+    from migrator.engine.formatting import pinned_version
+
+    assert pinned_version(FIXTURES / "rev-7136" / "before") == "19.1.4"
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        "repos:\n  - repo: https://github.com/pre-commit/mirrors-clang-format\n    rev: v17.0.6\n")
+    assert pinned_version(tmp_path) == "17.0.6"
+    assert pinned_version(tmp_path / "missing") is None

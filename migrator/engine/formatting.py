@@ -6,6 +6,7 @@ warning, never silent: the unformatted (but compiling) result is delivered inste
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,6 +24,26 @@ def clang_format_binary() -> str | None:
     except ImportError:
         pass
     return shutil.which("clang-format")
+
+
+def pinned_version(root: Path) -> str | None:
+    """The clang-format version the checkout's pre-commit config pins (mirrors-clang-format rev)."""
+    cfg = root / ".pre-commit-config.yaml"
+    try:
+        text = cfg.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"mirrors-clang-format\s*\n\s*rev:\s*['\"]?v?([0-9][0-9.]*)", text)
+    return m.group(1) if m else None
+
+
+def binary_version(exe: str) -> str | None:
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version\s+([0-9][0-9.]*)", out)
+    return m.group(1) if m else None
 
 
 def changed_line_ranges(old: bytes, new: bytes) -> list[tuple[int, int]]:
@@ -44,6 +65,10 @@ def format_changed_lines(root: Path, originals: dict[str, bytes], new: dict[str,
     exe = clang_format_binary()
     if exe is None:
         return new, ["clang-format not found (pip install clang-format==19.1.4); changed lines left as rendered"]
+    pinned, have = pinned_version(root), binary_version(exe)
+    if pinned and have and pinned.split(".")[0] != have.split(".")[0]:
+        notes.append(f"the checkout pins clang-format {pinned} but {have} is installed; formatting may differ "
+                     "from the checkout's pre-commit hook")
     out = dict(new)
     for path, data in new.items():
         if not path.endswith(CPP_EXT):
