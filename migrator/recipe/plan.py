@@ -189,13 +189,14 @@ def _thread_slice_geometry(sites: list[Site], plan: MigrationPlan, add) -> None:
         geo = done[lam.id]
         if geo is None:
             continue
-        calls = "; ".join(f"line {ln}: {hw}, {pad}" for ln, hw, pad in geo.passed)
+        hw_passed = "; ".join(f"line {ln}: {hw}" for ln, hw, _ in geo.passed)
+        pad_passed = "; ".join(f"line {ln}: {pad}" for ln, _, pad in geo.passed)
         site.threaded[SLICE_INPUT_HW] = Expr(
-            SLICE_INPUT_HW, f"new parameter of lambda {geo.lambda_name}: the clamped input extents of the slice "
-            f"({calls.split(', {static')[0] if geo.passed else ''})")
+            SLICE_INPUT_HW, f"new parameter of lambda {geo.lambda_name}: the slice's clamped input extents "
+            f"({hw_passed})")
         site.threaded[SLICE_PADDING] = Expr(
             SLICE_PADDING, f"new parameter of lambda {geo.lambda_name}: the slice's final padding, including the "
-            f"right padding added for a tile-rounded output width ({calls})")
+            f"right padding added for a tile-rounded output width ({pad_passed})")
 
 
 def _roles(site: Site) -> dict[str, str]:
