@@ -239,3 +239,32 @@ def test_unreadable_file_refuses_even_where_file_modes_cannot_be_enforced(tree, 
     assert "conv2d_utils.cpp" in err and "cannot read" in err and len(err.strip().splitlines()) == 1
     monkeypatch.setattr(builtins, "open", real_open)
     assert snapshot(root) == before
+
+
+def test_call_inside_a_one_line_lambda_gets_its_config_before_the_statement(tree):
+    root = tree(git=False)
+    edit(root, CU, b"uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+                   b"            halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation,"
+                   b" padding);",
+         b"uint32_t approx_input_size_per_core = [&]() { return estimate_halo_output_elems(\n"
+         b"            halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation,"
+         b" padding); }();")
+    rc, _, err = run_cli("apply", root, "--no-format")
+    assert rc == 0, err
+    text = (root / CU).read_text()
+    config = text.index("SlidingWindowConfig halo_config;")
+    lam = text.index("[&]() { return sliding_window::calculate_precise_halo_output_elems(halo_config,")
+    assert config < lam
+
+
+def test_one_line_lambda_with_explicit_captures_is_refused(tree):
+    root = tree()
+    edit(root, CU, b"uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+                   b"            halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation,"
+                   b" padding);",
+         b"uint32_t approx_input_size_per_core = [halo_input_shard_shape, batch_size, input_height, input_width, "
+         b"kernel_size, dilation, padding]() { return estimate_halo_output_elems(\n"
+         b"            halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation,"
+         b" padding); }();")
+    subprocess.run(GIT + ["commit", "-qam", "lambda"], cwd=root, check=True)
+    refuses(root, "plan", root, contains="explicit")

@@ -19,7 +19,7 @@ from migrator.errors import ParseFailure, PostconditionFailed, ThreadingBlocked,
 from migrator.recipe import names
 from migrator.recipe.bindings import Binding, bind, slice_dims_include_padding
 from migrator.recipe.checkout_model import CheckoutModel, read_model
-from migrator.recipe.rewrite import rewrite_site
+from migrator.recipe.rewrite import expression_roots, rewrite_site
 from migrator.recipe.slice_geometry import INPUT_HW as SLICE_INPUT_HW
 from migrator.recipe.slice_geometry import PADDING as SLICE_PADDING
 from migrator.recipe.slice_geometry import plan_slice_geometry
@@ -297,7 +297,7 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
             if not args or cpp.text(args[0]) != sp.config_name:
                 continue
             for b in sp.bindings:
-                for ident in _roots(b.expr.split("::")[-1]):
+                for ident in expression_roots(b.expr):
                     if ident not in scope and ident not in _KNOWN_FREE:
                         raise PostconditionFailed(
                             f"{sp.path}: `{ident}` used for {b.field} is not in scope at the rewritten call")
@@ -306,12 +306,3 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
 _KNOWN_FREE = {"true", "false", names.NUM_CORES_NHW_HELPER}
 
 
-def _roots(expr: str) -> list[str]:
-    """Identifiers an emitted expression needs in scope (not members after `.`, not callees)."""
-    out = []
-    for m in re.finditer(r"(?<![\w.>:])([A-Za-z_]\w*)", expr):
-        tail = expr[m.end():].lstrip()
-        if tail.startswith("("):
-            continue  # a function name
-        out.append(m.group(1))
-    return out

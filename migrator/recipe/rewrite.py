@@ -3,6 +3,7 @@ and the result variable renamed from approx_* to precise_* wherever it is used a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tree_sitter as ts
@@ -11,6 +12,7 @@ from migrator.engine import cpp
 from migrator.engine.edits import Edit
 from migrator.engine.refactor import rename_in_block
 from migrator.engine.render import indent_lines, render
+from migrator.engine.scope import scope_at
 from migrator.recipe import names
 from migrator.recipe.bindings import Binding
 from migrator.recipe.site import Site
@@ -84,11 +86,9 @@ def rewrite_site(site: Site, bindings: list[Binding], reserved: set[str] | None 
     config_name = choose_config_name(site, reserved)
     reserved.add(config_name)
     shard_shape = site.arg("shard_shape").text
-    stmt = cpp.statement_of(site.call)
+    stmt = _statement_starting_its_line(site, bindings)
     indent = src.indent_of(stmt)
     line_start = src.line_start(stmt.start_byte)
-    if src.data[line_start : stmt.start_byte].strip():
-        raise_unsupported(site, "the statement does not start its line")
 
     decl = _simple_declaration(stmt, site.call)
     origin = f"rewrite {names.ESTIMATE} call at {site.path}:{site.line}"
@@ -122,6 +122,39 @@ def rewrite_site(site: Site, bindings: list[Binding], reserved: set[str] | None 
     return SiteRewrite(config_name, old, new, qualifier, edits)
 
 
+def _statement_starting_its_line(site: Site, bindings: list[Binding]) -> ts.Node:
+    """The statement holding the call, or, when that shares its line with other code (a call inside
+    `[&]() { return ...; }()`), the enclosing statement that starts its line: the config block goes
+    before it, so every name a binding uses must be visible there and the lambdas in between must
+    capture by default ([&] or [=])."""
+    own = stmt = cpp.statement_of(site.call)
+    while site.src.data[site.src.line_start(stmt.start_byte) : stmt.start_byte].strip():
+        if stmt.parent is None:
+            raise_unsupported(site, "no statement that starts its line encloses the call")
+        stmt = cpp.statement_of(stmt.parent)
+    if stmt != own:
+        for lam in (a for a in _between(site.call, stmt) if a.type == "lambda_expression"):
+            if cpp.lambda_capture(lam).default not in ("&", "="):
+                raise_unsupported(site, "the call sits in a lambda on a shared line with an explicit capture "
+                                  "list, so a config declared before it would not be visible")
+        outer = scope_at(site.src, stmt)
+        threaded = {e.text for e in site.threaded.values()}  # new parameters: visible everywhere in the body
+        for b in bindings:
+            missing = [i for i in expression_roots(b.expr)
+                       if i not in outer and i not in threaded and i not in ("true", "false")]
+            if missing:
+                raise_unsupported(site, f"`{missing[0]}` ({b.field}) is not visible before the statement that "
+                                  "holds the call")
+    return stmt
+
+
+def _between(node: ts.Node, ancestor: ts.Node):
+    n = node
+    while n is not None and n != ancestor:
+        yield n
+        n = n.parent
+
+
 def _simple_declaration(stmt: ts.Node, call: ts.Node):
     """(type text, declarator node, ' * scale' or '') for `T name = CALL [* x];`, else None."""
     if stmt.type != "declaration":
@@ -142,6 +175,18 @@ def _simple_declaration(stmt: ts.Node, call: ts.Node):
         right = value.child_by_field_name("right")
         return type_text, declarator, " * " + " ".join(cpp.text(right).split())
     return None
+
+
+def expression_roots(expr: str) -> list[str]:
+    """Identifiers an emitted expression needs in scope: not members after `.`/`->`, not callees,
+    not namespace qualifiers."""
+    out = []
+    for m in re.finditer(r"(?<![\w.>:])([A-Za-z_]\w*)", expr):
+        tail = expr[m.end():].lstrip()
+        if tail.startswith(("(", "::")):
+            continue
+        out.append(m.group(1))
+    return out
 
 
 def raise_unsupported(site: Site, why: str):
