@@ -103,8 +103,7 @@ def build_plan(project: Project) -> MigrationPlan:
     introduced: dict[tuple[str, int], set[str]] = {}  # names each block gains from this plan
     for site in sites:
         bindings = bind(site, fields)
-        block = cpp.enclosing(site.call, "compound_statement")
-        rw = rewrite_site(site, bindings, introduced.setdefault((site.path, block.id if block else 0), set()))
+        rw = rewrite_site(site, bindings, introduced)
         for e in rw.edits:
             add(site.path, e)
         plan.sites.append(SitePlan(

@@ -63,30 +63,30 @@ def _namespace_scope_nodes(root):
                     stack.append(body)
 
 
-def choose_config_name(site: Site, reserved: set[str] = frozenset()) -> str:
+def choose_config_name(site: Site, block: ts.Node | None, reserved: set[str] = frozenset()) -> str:
     base = "slice_halo_config" if "slice" in site.arg("input_height").text else "halo_config"
     name, i = base, 2
-    while name in site.scope or _used_later(site, name) or name in reserved:
+    while name in site.scope or _used_in(block, name) or name in reserved:
         name, i = f"{base}_{i}", i + 1
     return name
 
 
-def _used_later(site: Site, name: str) -> bool:
-    block = cpp.enclosing(site.call, "compound_statement")
-    return block is not None and any(
-        n.type == "identifier" and cpp.text(n) == name for n in cpp.walk(block))
+def _used_in(block: ts.Node | None, name: str) -> bool:
+    """Whether `name` is used anywhere in the block the new declaration goes into."""
+    return block is not None and any(n.type == "identifier" and cpp.text(n) == name for n in cpp.walk(block))
 
 
-def rewrite_site(site: Site, bindings: list[Binding], reserved: set[str] | None = None) -> SiteRewrite:
-    """`reserved`: names this plan already introduces in the same block (two sites in one lambda
-    must not both declare `halo_config`); the chosen names are added to it."""
+def rewrite_site(site: Site, bindings: list[Binding], introduced: dict | None = None) -> SiteRewrite:
+    """`introduced`: names this plan already declares, per (file, block); two sites whose configs land
+    in one block must not both declare `halo_config`. The names chosen here are added to it."""
     src = site.src
-    reserved = set() if reserved is None else reserved
+    stmt = _statement_starting_its_line(site, bindings)
+    block = cpp.enclosing(stmt, "compound_statement")
+    reserved = (introduced if introduced is not None else {}).setdefault((src.path, block.id if block else 0), set())
     qualifier, config_type = qualifier_for(site)
-    config_name = choose_config_name(site, reserved)
+    config_name = choose_config_name(site, block, reserved)
     reserved.add(config_name)
     shard_shape = site.arg("shard_shape").text
-    stmt = _statement_starting_its_line(site, bindings)
     indent = src.indent_of(stmt)
     line_start = src.line_start(stmt.start_byte)
 
@@ -98,7 +98,7 @@ def rewrite_site(site: Site, bindings: list[Binding], reserved: set[str] | None 
         result_type, declarator, scale = decl
         old = cpp.text(declarator)
         new = "precise_" + old[len("approx_"):] if old.startswith("approx_") else old
-        if new != old and (new in site.scope or _used_later(site, new) or new in reserved):
+        if new != old and (new in site.scope or _used_in(block, new) or new in reserved):
             new = old
         reserved.add(new)
         variables = dict(config_type=config_type, config_name=config_name, bindings=bindings,
