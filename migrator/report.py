@@ -12,7 +12,7 @@ STATE_WORDS = {
     "pending": "migration pending",
     "partially-migrated": "partially migrated; the rest is pending",
     "migrated": "already migrated; nothing to do",
-    "nothing-to-migrate": f"no estimate_halo_output_elems in this tree; nothing to migrate",
+    "nothing-to-migrate": "no estimate_halo_output_elems in this tree; nothing to migrate",
 }
 
 

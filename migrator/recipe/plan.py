@@ -4,7 +4,6 @@ result is sound. Nothing here writes to disk."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from migrator.engine import cpp
