@@ -1,9 +1,10 @@
 """Where every SlidingWindowConfig field of a rewritten call site gets its value.
 
-One function per field, in the struct's declaration order. Each returns the C++ expression to
-assign and its provenance (the declaration it comes from), or None to leave tt-metal's default.
-Fields the halo op also leaves at their default (channels, num_cores_c, output_pad_hw, the flags)
-are not bound, so the config built here is the one the halo op is given at run time."""
+One function per field (BINDERS, applied in the struct's declaration order). Each returns the C++
+expression to assign and its provenance (the declaration it comes from), or raises
+UnresolvedBinding. Fields the halo op also leaves at their default (channels, num_cores_c,
+output_pad_hw, the flags) are not bound, so the config built here is the one the halo op is given
+at run time."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from migrator.engine import cpp, dataflow
 from migrator.errors import UnresolvedBinding
-from migrator.recipe import names
+from migrator.recipe import names, slice_geometry
 from migrator.recipe.site import Expr, Site
 
 
@@ -27,7 +28,8 @@ def bind_batch_size(site: Site) -> Expr:
 
 
 def bind_input_hw(site: Site) -> Expr:
-    exact = site.threaded.get("slice_input_hw")
+    """The estimate's input height and width, or a DRAM slice's clamped extents (slice_geometry.py)."""
+    exact = site.threaded.get(slice_geometry.INPUT_HW)
     if exact is not None:
         return Expr(f"{{{exact.text}[0], {exact.text}[1]}}", exact.provenance)
     h, w = site.arg("input_height"), site.arg("input_width")
@@ -39,6 +41,8 @@ def bind_window_hw(site: Site) -> Expr:
 
 
 def bind_stride_hw(site: Site) -> Expr:
+    """The convolution's real stride: beside kernel_size, a visible `stride`, or the threaded one
+    (site.find_stride); never {1, 1}."""
     stride = site.stride()
     if stride is None:
         raise UnresolvedBinding(f"{site.path}:{site.line}: no stride in scope (threading should have supplied one)")
@@ -50,7 +54,7 @@ def bind_padding(site: Site) -> Expr:
     slice's padding (DRAM slicing since 5702b2dcea): then the slice's own padding, passed into the
     lambda (slice_geometry.py). If that cannot be done safely, the padded sizes with zero padding
     (right except for the tile-rounding right padding, which is warned about)."""
-    exact = site.threaded.get("slice_padding")
+    exact = site.threaded.get(slice_geometry.PADDING)
     if exact is not None:
         return exact
     padded = slice_dims_include_padding(site)
