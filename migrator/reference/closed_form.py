@@ -87,12 +87,9 @@ def op_trace(config: SlidingWindowConfig, *, ceil_pad_rule: str = "current") -> 
     )
 
 
-def _iter_boundaries(config: SlidingWindowConfig, ceil_pad_rule: str) -> Iterator[Tuple[int, ShardBoundary]]:
-    """Yield ``(repeat, boundary)``: the C++ per-core loop, compressed at its fixed point.
-
-    ``repeat`` is the number of consecutive cores that get ``boundary``; it is 1 except for the last
-    item, which covers every remaining core once the output start index stops advancing.
-    """
+def _loop_inputs(config: SlidingWindowConfig, ceil_pad_rule: str):
+    """What the C++ per-core loop reads before it starts: the trace, its length, the core count,
+    the output shard height and the halo length."""
     trace = op_trace(config, ceil_pad_rule=ceil_pad_rule)
     max_index = len(trace)
     if max_index == 0:
@@ -101,7 +98,16 @@ def _iter_boundaries(config: SlidingWindowConfig, ceil_pad_rule: str) -> Iterato
         )
     num_cores = u32(config.num_cores_nhw)
     output_shard_h = get_output_shard_y(config, config.snap_to_tile)
-    halo_with_pad_len = _halo_with_pad_len(config, ceil_pad_rule)
+    return trace, max_index, num_cores, output_shard_h, _halo_with_pad_len(config, ceil_pad_rule)
+
+
+def _iter_boundaries(config: SlidingWindowConfig, ceil_pad_rule: str) -> Iterator[Tuple[int, ShardBoundary]]:
+    """Yield ``(repeat, boundary)``: the C++ per-core loop, compressed at its fixed point.
+
+    ``repeat`` is the number of consecutive cores that get ``boundary``; it is 1 except for the last
+    item, which covers every remaining core once the output start index stops advancing.
+    """
+    trace, max_index, num_cores, output_shard_h, halo_with_pad_len = _loop_inputs(config, ceil_pad_rule)
 
     output_index_start = 0
     core = 0
@@ -140,15 +146,7 @@ def max_out_nsticks_per_core(config: SlidingWindowConfig, *, ceil_pad_rule: str 
     the public API).  Per core: sticks = u32(t[o_e] + halo - t[o_s] + 1), or 0 when the
     "input start index 0" special case fires (its input range is (t[o_e] + 1, t[o_e]), empty).
     """
-    trace = op_trace(config, ceil_pad_rule=ceil_pad_rule)
-    max_index = len(trace)
-    if max_index == 0:
-        raise ValueError(
-            "empty op_trace_metadata (N * O_h * O_w == 0): the C++ would read op_trace_metadata[2**32 - 1]"
-        )
-    num_cores = u32(config.num_cores_nhw)
-    output_shard_h = get_output_shard_y(config, config.snap_to_tile)
-    halo_with_pad_len = _halo_with_pad_len(config, ceil_pad_rule)
+    trace, max_index, num_cores, output_shard_h, halo_with_pad_len = _loop_inputs(config, ceil_pad_rule)
 
     mask = U32_MAX
     plane = trace.output_h * trace.output_w
