@@ -336,9 +336,19 @@ def test_git_is_always_run_with_fsmonitor_and_hooks_disabled():
     from migrator.engine.deliver import git as gitops
 
     assert "core.fsmonitor=false" in SAFE_GIT and "core.hooksPath=/dev/null" in SAFE_GIT
-    keys = {gitops._SAFE[f"GIT_CONFIG_KEY_{i}"]: gitops._SAFE[f"GIT_CONFIG_VALUE_{i}"]
-            for i in range(int(gitops._SAFE["GIT_CONFIG_COUNT"]))}
-    assert keys.get("core.fsmonitor") == "false" and keys.get("core.hooksPath") == "/dev/null"
+    seen = []
+
+    class FakeGit:
+        def execute(self, command, **kwargs):
+            seen.append(command)
+            return ""
+
+    class FakeRepo:
+        git = FakeGit()
+
+    gitops.run(FakeRepo(), "status")
+    gitops._head_blob(FakeRepo(), "a.cpp")
+    assert seen and all(cmd[:len(SAFE_GIT)] == SAFE_GIT for cmd in seen), seen
     # every other place that starts git on a checkout goes through one of those two (demo.py only
     # runs git on the temporary repository it creates itself from the bundled fixture)
     for path in _python_sources():

@@ -64,28 +64,15 @@ class Project:
 
         spelled = re.compile(rb"\b(?:struct|class)\s+" + re.escape(name.encode()) + rb"\b")
         found = None
-        seen, frontier = {src.path}, [src.path]
-        for _ in range(depth + 1):
-            nxt = []
-            for path in frontier:
-                data = src.data if path == src.path else self.raw(path)
-                if data is None:
-                    continue
-                if spelled.search(data) and (not mentioning or mentioning.encode() in data):
-                    parsed = self.source(path)
-                    if parsed is not None:
-                        if path not in self._defs_by_file:
-                            self._defs_by_file[path] = {sd.name: sd for sd in reversed(struct_definitions(parsed))}
-                        found = self._defs_by_file[path].get(name)
-                        if found is not None:
-                            break
-                for inc in self.includes_of(path, data):
-                    if inc not in seen:
-                        seen.add(inc)
-                        nxt.append(inc)
-            if found is not None or not nxt:
-                break
-            frontier = nxt
+        for path, data, _level in self._include_closure(src, depth):
+            if spelled.search(data) and (not mentioning or mentioning.encode() in data):
+                parsed = self.source(path)
+                if parsed is not None:
+                    if path not in self._defs_by_file:
+                        self._defs_by_file[path] = {sd.name: sd for sd in reversed(struct_definitions(parsed))}
+                    found = self._defs_by_file[path].get(name)
+                    if found is not None:
+                        break
         self._visible_structs[key] = found
         return found
 
@@ -96,9 +83,6 @@ class Project:
         if path not in self._raw:
             self._raw[path] = self.checkout.read_or_none(path)
         return self._raw[path]
-
-    def includes(self, src: SourceFile) -> list[str]:
-        return self.includes_of(src.path, src.data)
 
     def includes_of(self, path: str, data: bytes) -> list[str]:
         """Includes of the file at `path` that resolve to files of the checkout (searched relative
@@ -122,17 +106,24 @@ class Project:
 
     def reaches(self, src: SourceFile, target: str, depth: int = 4) -> bool:
         """Whether `target` is included by `src`, directly or through up to `depth` headers."""
-        seen, frontier = {src.path}, [src]
-        for _ in range(depth):
+        return any(path == target for path, _data, level in self._include_closure(src, depth) if level)
+
+    def _include_closure(self, src: SourceFile, depth: int):
+        """(path, bytes, level) for `src` (level 0) and the files it includes, breadth first, up to
+        `depth` levels of includes. Headers are read, not parsed."""
+        seen, frontier = {src.path}, [(src.path, src.data)]
+        for level in range(depth + 1):
             nxt = []
-            for s in frontier:
-                for inc in self.includes(s):
-                    if inc == target:
-                        return True
+            for path, data in frontier:
+                yield path, data, level
+                if level == depth:
+                    continue
+                for inc in self.includes_of(path, data):
                     if inc not in seen:
                         seen.add(inc)
-                        child = self.source(inc)
-                        if child is not None:
-                            nxt.append(child)
+                        raw = self.raw(inc)
+                        if raw is not None:
+                            nxt.append((inc, raw))
+            if not nxt:
+                return
             frontier = nxt
-        return False

@@ -138,7 +138,14 @@ def _parallel_config(site: Site) -> Expr:
 
 def slice_dims_include_padding(site: Site) -> tuple[str, str] | None:
     """If the height passed to this site is a lambda parameter whose value, at the lambda's call,
-    was computed with padding terms: (evidence, late padding adjustment or '')."""
+    was computed with padding terms: (evidence, late padding adjustment or ''). Asked by threading,
+    binding and the plan; worked out once per site."""
+    if "padded_slice" not in site.cached:
+        site.cached["padded_slice"] = _slice_dims_include_padding(site)
+    return site.cached["padded_slice"]
+
+
+def _slice_dims_include_padding(site: Site) -> tuple[str, str] | None:
     h = site.arg_node("input_height")
     if h.type != "identifier" or not site.scope.lambdas:
         return None

@@ -65,6 +65,7 @@ class Site(Lookup):
     warnings: list[str] = field(default_factory=list)
     threaded: dict[str, Expr] = field(default_factory=dict)  # values made visible by threading
     project_helpers: dict[str, str] = field(default_factory=dict)  # helper -> its namespace
+    cached: dict[str, object] = field(default_factory=dict, repr=False)  # per-site analyses, computed once
 
     @property
     def path(self) -> str:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import tempfile
 
+from migrator.engine.checkout import SAFE_GIT
 from migrator.errors import BranchExists, DirtyFiles, GitFailure, NotGitRepo
 
-_SAFE = {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "core.fsmonitor", "GIT_CONFIG_VALUE_0": "false",
-         "GIT_CONFIG_KEY_1": "core.hooksPath", "GIT_CONFIG_VALUE_1": "/dev/null",
-         "GIT_TERMINAL_PROMPT": "0"}
+_ENV = {"GIT_TERMINAL_PROMPT": "0"}
 
 
 def open_repo(root):
@@ -24,12 +23,13 @@ def open_repo(root):
         raise GitFailure(f"{root}: {exc.__class__.__name__}: {exc}") from None
 
 
-def run(repo, *args, env=None):
+def run(repo, *args, env=None, binary: bool = False):
+    """`git ARGS` in the repository, with the same hook/fsmonitor guard as every scan (SAFE_GIT)."""
     import git
 
     try:
-        return repo.git.execute(["git", *args], env={**_SAFE, **(env or {})}, with_extended_output=False,
-                                strip_newline_in_stdout=False)
+        return repo.git.execute([*SAFE_GIT, *args], env={**_ENV, **(env or {})}, with_extended_output=False,
+                                strip_newline_in_stdout=False, stdout_as_string=not binary)
     except git.GitCommandError as exc:
         raise GitFailure(f"git {args[0]}: {str(exc.stderr).strip() or exc}") from None
 
@@ -43,7 +43,10 @@ def has_head(repo) -> bool:
 
 
 def require_commits(root) -> None:
-    repo = open_repo(root)
+    _require_head(open_repo(root), root)
+
+
+def _require_head(repo, root) -> None:
     if not has_head(repo):
         raise GitFailure(f"{root}: the repository has no commits yet; nothing to branch from")
 
@@ -78,14 +81,7 @@ def dirty_paths(root, paths: list[str]) -> list[str]:
 
 
 def _head_blob(repo, path: str) -> bytes:
-    import git
-
-    try:
-        return repo.git.execute(["git", "cat-file", "blob", f"HEAD:{path}"], env=_SAFE,
-                                with_extended_output=False, strip_newline_in_stdout=False,
-                                stdout_as_string=False)
-    except git.GitCommandError as exc:
-        raise GitFailure(f"git cat-file: {str(exc.stderr).strip() or exc}") from None
+    return run(repo, "cat-file", "blob", f"HEAD:{path}", binary=True)
 
 
 def author(root) -> str:
@@ -104,8 +100,7 @@ def create_branch(root, name: str, new_contents: dict[str, bytes], message: str,
     """One commit on top of HEAD holding `new_contents`, on branch `name`, built in a temporary
     index: HEAD, the real index and the working tree are not touched."""
     repo = open_repo(root)
-    if not has_head(repo):
-        raise GitFailure(f"{root}: the repository has no commits yet; nothing to branch from")
+    _require_head(repo, root)
     try:
         run(repo, "check-ref-format", "--branch", name)
     except GitFailure:
@@ -117,8 +112,7 @@ def create_branch(root, name: str, new_contents: dict[str, bytes], message: str,
         exists = False
     if exists and not force:
         raise BranchExists(f"branch '{name}' already exists (use --force to replace it)")
-    current = run(repo, "symbolic-ref", "-q", "HEAD").strip() if _on_branch(repo) else ""
-    if exists and current == f"refs/heads/{name}":
+    if exists and _current_branch(repo) == f"refs/heads/{name}":
         raise BranchExists(f"branch '{name}' is checked out; refusing to move it under the working tree")
     with tempfile.TemporaryDirectory(prefix="halo-migrate-") as tmp:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
@@ -139,12 +133,12 @@ def create_branch(root, name: str, new_contents: dict[str, bytes], message: str,
     return commit
 
 
-def _on_branch(repo) -> bool:
+def _current_branch(repo) -> str:
+    """The checked-out branch's ref, or "" on a detached HEAD."""
     try:
-        run(repo, "symbolic-ref", "-q", "HEAD")
-        return True
+        return run(repo, "symbolic-ref", "-q", "HEAD").strip()
     except GitFailure:
-        return False
+        return ""
 
 
 def _mode_in_head(repo, path: str) -> str:
