@@ -110,9 +110,16 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
     if decl is not None:
         result_type, declarator, scale = decl
         old = cpp.text(declarator)
-        new = "precise_" + old[len("approx_"):] if old.startswith("approx_") else old
-        if new != old and (new in site.scope or _used_in(block, new) or new in reserved):
-            new = old
+        renamed = (introduced if introduced is not None else {}).setdefault(
+            ("renamed", src.path, block.id if block else 0), {})
+        if old in renamed:
+            # The same variable declared in another #if branch: it keeps one name in all branches.
+            new = renamed[old]
+        else:
+            new = "precise_" + old[len("approx_"):] if old.startswith("approx_") else old
+            if new != old and (new in site.scope or _used_in(block, new) or new in reserved):
+                new = old
+            renamed[old] = new
         reserved.add(new)
         variables = dict(config, result_type=result_type, result_name=new, qualifier=qualifier,
                          shard_shape=shard_shape, scale=scale, wrap=False)
@@ -122,7 +129,8 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
                             first=starts_line or wrapped)
         edits.append(Edit(at, stmt.end_byte, text, origin))
         if new != old:
-            edits.extend(rename_in_block(src, block, stmt.end_byte, old, new, f"rename {old} → {new}"))
+            edits.extend(rename_in_block(src, block, stmt.end_byte, old, new, f"rename {old} → {new}",
+                                         skip=_other_branches(stmt, block)))
     else:
         block_text = indent_lines(render("config_block.cpp.j2", **config).rstrip("\n"), indent,
                                   first=starts_line or wrapped)
@@ -180,6 +188,19 @@ def placement(site: Site) -> Placement:
             break
         prev, n = n, n.parent
     raise_unsupported(site, "the call is not inside a statement of a function body")
+
+
+def _other_branches(stmt: ts.Node, block: ts.Node | None) -> tuple[tuple[int, int], ...]:
+    """Byte ranges of the #elif/#else branches after the one holding `stmt`: a name declared in one
+    branch is a different variable in the others."""
+    out = []
+    for a in cpp.ancestors(stmt):
+        if a == block:
+            break
+        alt = a.child_by_field_name("alternative") if a.type in PREPROC_BRANCHES else None
+        if alt is not None and alt.start_byte >= stmt.end_byte:
+            out.append((alt.start_byte, alt.end_byte))
+    return tuple(out)
 
 
 def _squash(s: str) -> str:
