@@ -102,11 +102,6 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
     edits: list[Edit] = []
     old = new = ""
     config = dict(config_type=config_type, config_name=config_name, bindings=bindings, locals=facts.locals)
-    if wrapped:
-        # A single-statement loop/branch body or a `case` without braces: the config and the call
-        # get their own braces, so the config is built exactly as often as the call is made.
-        edits.append(Edit(at, at, (outer if starts_line else "") + "{\n", f"{origin} (open a block)"))
-        edits.append(Edit(place.end, place.end, "\n" + outer + "}", f"{origin} (close the block)"))
     if decl is not None:
         result_type, declarator, scale = decl
         old = cpp.text(declarator)
@@ -134,11 +129,35 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
     else:
         block_text = indent_lines(render("config_block.cpp.j2", **config).rstrip("\n"), indent,
                                   first=starts_line or wrapped)
-        edits.append(Edit(at, at, block_text + "\n" + ("" if starts_line else outer), origin))
+        edits.append(Edit(at, at, block_text + "\n" + ("" if starts_line else indent), origin))
         call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
                            shard_shape=shard_shape)
         edits.append(Edit(site.call.start_byte, site.call.end_byte, call_text, origin))
+    if wrapped:
+        # A single-statement loop/branch body or a `case` without braces: the config and the code
+        # that uses it get braces of their own, so the config is built exactly as often as the call.
+        inside = [e for e in edits if at <= e.start and e.end <= place.end]
+        edits = [e for e in edits if e not in inside]
+        edits.append(_braced(src, at, place.end, inside, outer, starts_line, origin))
     return SiteRewrite(config_name, old, new, qualifier, edits, (at, place.end))
+
+
+def _braced(src, start: int, end: int, inside: list[Edit], outer: str, starts_line: bool, origin: str) -> Edit:
+    """One edit: `{`, the original bytes [start, end) with `inside` applied and indented one level
+    more, `}`."""
+    pieces, cursor = [], start
+    for e in sorted(inside, key=lambda e: (e.start, e.end)):
+        pieces += [_indented_more(src, cursor, e.start), e.text]
+        cursor = e.end
+    pieces.append(_indented_more(src, cursor, end))
+    return Edit(start, end, (outer if starts_line else "") + "{\n" + "".join(pieces) + "\n" + outer + "}", origin)
+
+
+def _indented_more(src, start: int, end: int) -> str:
+    text = src.data[start:end].decode("utf-8", "surrogateescape")
+    if text and src.line_start(start) == start:
+        text = "    " + text
+    return re.sub(r"\n(?=[^\n])", "\n    ", text)
 
 
 @dataclass(frozen=True)
