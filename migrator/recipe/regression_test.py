@@ -45,7 +45,7 @@ COPYRIGHT_CONFIG = "check_copyright_config.yaml"
 DEFAULT_NOTICE = "// SPDX-FileCopyrightText: © {years} Tenstorrent AI ULC\n//\n// SPDX-License-Identifier: {license}\n"
 
 MAX_ROWS = 16
-MAX_SWEEP_ROWS = 8
+MAX_SWEEP_ROWS = 12
 SWEEP_GRID = "wormhole"
 
 # The SlidingWindowConfig fields a row sets, in the struct's declaration order (designated
@@ -60,8 +60,8 @@ BRANCHES = {
     "one_core": "one core holds the whole output",
     "many_cores": "32 or more cores along NHW",
     "multi_batch": "batch size > 1",
-    "batch_boundary_in_shard": "a core's output range crosses into the next image",
-    "several_images_per_shard": "one core's output holds two or more whole images",
+    "batch_boundary_in_shard": "a core's output range crosses into the next image (several cores)",
+    "several_images_per_shard": "one core's output holds two or more whole images (several cores)",
     "last_core_remainder": "the last core with output gets less than a shard height",
     "trailing_empty_cores": "cores past the end of the output (empty output range)",
     "single_output_stick": "L = 1 on several cores: the 'input start 0' special case",
@@ -126,9 +126,9 @@ def branches_of(config: SlidingWindowConfig, shard_shape) -> frozenset[str]:
     real = [b for b in bounds if b.output_range.start < out_len]
     if out_len == 1 and cores > 1:
         tags.add("single_output_stick")
-    if any(b.output_range.start // plane != b.output_range.end // plane for b in real):
+    if cores > 1 and any(b.output_range.start // plane != b.output_range.end // plane for b in real):
         tags.add("batch_boundary_in_shard")
-    if any(b.output_range.end - b.output_range.start + 1 >= 2 * plane for b in real):
+    if cores > 1 and any(b.output_range.end - b.output_range.start + 1 >= 2 * plane for b in real):
         tags.add("several_images_per_shard")
     if real and cores > 1 and real[-1].output_range.end - real[-1].output_range.start + 1 < shard_y:
         tags.add("last_core_remainder")
@@ -209,7 +209,9 @@ def _sweep_candidates(root) -> list[Case]:
                         continue
                     seen.add(key)
                     expected = precise_halo_output_elems(config, shard)
-                    tags = branches_of(config, shard) | {f"{layout.lower()}_sharded"}
+                    tags = branches_of(config, shard)
+                    if layout == "WIDTH" or config.num_cores_nhw > 1:  # a 1-core BLOCK grid is no BLOCK case
+                        tags |= {f"{layout.lower()}_sharded"}
                 except (NotReached, ValueError, ZeroDivisionError):
                     continue
                 out.append(Case(_sweep_name(config, layout), config, shard, expected, tags,
@@ -242,25 +244,59 @@ def _greedy(pool: list[Case], covered: set[str], limit: int) -> list[Case]:
     return chosen
 
 
+# Each of these gets a row of its own (the branch the row's comment names first); the rest of
+# BRANCHES only need to be reached by some row.
+DEDICATED = ("batch_boundary_in_shard", "several_images_per_shard", "last_core_remainder", "trailing_empty_cores",
+             "single_output_stick", "padding_wider_than_kernel", "dilation", "large_kernel", "snap_off",
+             "many_cores", "downsampling", "non_square", "block_sharded", "width_sharded")
+
+
 def choose_cases(root) -> tuple[list[Case], list[str]]:
-    """The table's rows (deterministic) and any branch no row reaches."""
+    """The table's rows (deterministic) and any branch no row reaches.
+
+    PR #30446's spec first; then for each DEDICATED branch not yet given a row, the smallest sweep
+    configuration that takes it (fewest input sticks, then sweep order), else the edge case; then
+    greedily whatever reaches the remaining branches. Sweep rows come before edge rows."""
     name, config, width, height = PR30446
     first = _case(name, config, width, "ttforge sweep failing_parameters, 1 core", shard_h=height)
-    first = replace(first, branches=first.branches | {"pr30446"})
-    covered = set(first.branches)
-    sweep = _greedy(_sweep_candidates(root), covered, MAX_SWEEP_ROWS)
-    edges = [_case(n, c, w, "edge case", shard_h=h) for n, c, w, h in EDGE_CASES]
-    picked_edges = _greedy(edges, covered, MAX_ROWS - 1 - len(sweep))
+    first = replace(first, branches=first.branches | {"pr30446"}, why=_why({"pr30446"}))
+    sweep_pool = _sweep_candidates(root)
+    sweep_pool.sort(key=_size)  # stable: equal sizes keep the sweep order
+    edge_pool = [_case(n, c, w, "edge case", shard_h=h) for n, c, w, h in EDGE_CASES]
+    sweep, edges, covered, dedicated = [], [], set(first.branches), set()
+    for branch in DEDICATED:
+        if branch in dedicated:
+            continue
+        for pool, out in ((sweep_pool, sweep), (edge_pool, edges)):
+            pick = next((c for c in pool if branch in c.branches), None)
+            if pick is not None:
+                gain = set(pick.branches) - covered
+                out.append(replace(pick, why=_why({branch} | (gain & set(DEDICATED)), first=branch)))
+                pool.remove(pick)
+                covered |= set(pick.branches)
+                dedicated |= {branch} | (gain & set(DEDICATED))
+                break
+    room = MAX_ROWS - 1 - len(sweep) - len(edges)
+    sweep += _greedy(sweep_pool, covered, min(room, MAX_SWEEP_ROWS))
+    edges += _greedy(edge_pool, covered, MAX_ROWS - 1 - len(sweep) - len(edges))
     order = [n for n, *_ in EDGE_CASES]
-    rows = [replace(first, why=_why({"pr30446"})), *sweep, *sorted(picked_edges, key=lambda c: order.index(c.name))]
+    rows = [first, *sweep, *sorted(edges, key=lambda c: order.index(c.name))]
     reached = set().union(*(r.branches for r in rows))
     return rows, sorted(set(BRANCHES) - reached)
 
 
-def _why(gain: set[str]) -> str:
-    """A row's comment: the branches it was picked for (the rare ones first, at most three)."""
+def _size(case: Case) -> tuple[bool, int]:
+    """Small configurations read (and check by hand) best; degenerate ones (< 2 tiles of sticks,
+    or a 1-pixel-high image) come last."""
+    c = case.config
+    sticks = c.batch_size * c.input_hw[0] * c.input_hw[1]
+    return sticks < 64 or min(c.input_hw) < 3, sticks
+
+
+def _why(gain: set[str], first: str | None = None) -> str:
+    """A row's comment: the branches it was picked for (`first`, then the rare ones, at most three)."""
     common = ("snap_on", "one_core", "multi_batch", "height_sharded", "non_square", "downsampling", "many_cores")
-    ranked = sorted(gain, key=lambda t: (t in common, list(BRANCHES).index(t)))
+    ranked = sorted(gain, key=lambda t: (t != first, t in common, list(BRANCHES).index(t)))
     return "; ".join(BRANCHES[t] for t in ranked[:3])
 
 
