@@ -111,7 +111,7 @@ class RegressionTest:
 # ---- rows -----------------------------------------------------------------------------------------
 
 
-def branches_of(config: SlidingWindowConfig, shard_shape) -> frozenset[str]:
+def branches_of(config: SlidingWindowConfig) -> frozenset[str]:
     """The BRANCHES one configuration takes, read from its shard boundaries."""
     bounds = shard_boundaries_closed_form(config)
     n, (kh, kw), (sh, sw) = config.batch_size, config.window_hw, config.stride_hw
@@ -120,7 +120,10 @@ def branches_of(config: SlidingWindowConfig, shard_shape) -> frozenset[str]:
     plane, out_len = oh * ow, n * oh * ow
     shard_y = get_output_shard_y(config, config.snap_to_tile)
     cores = config.num_cores_nhw
-    tags.add("one_core" if cores == 1 else ("many_cores" if cores >= 32 else ""))
+    if cores == 1:
+        tags.add("one_core")
+    elif cores >= 32:
+        tags.add("many_cores")
     if n > 1:
         tags.add("multi_batch")
     real = [b for b in bounds if b.output_range.start < out_len]
@@ -148,7 +151,6 @@ def branches_of(config: SlidingWindowConfig, shard_shape) -> frozenset[str]:
     if config.input_hw[0] != config.input_hw[1] or kh != kw or sh != sw:
         tags.add("non_square")
     tags.add("snap_on" if config.snap_to_tile else "snap_off")
-    tags.discard("")
     return frozenset(tags)
 
 
@@ -166,7 +168,7 @@ def _shard_height(n, hw, cores, tile=32) -> int:
 def _case(name, config, width, source, why="", shard_h=None) -> Case:
     shard = (shard_h if shard_h is not None else _shard_height(config.batch_size, config.input_hw,
                                                                config.num_cores_nhw), width)
-    return Case(name, config, shard, precise_halo_output_elems(config, shard), branches_of(config, shard), source,
+    return Case(name, config, shard, precise_halo_output_elems(config, shard), branches_of(config), source,
                 why)
 
 
@@ -209,7 +211,7 @@ def _sweep_candidates(root) -> list[Case]:
                         continue
                     seen.add(key)
                     expected = precise_halo_output_elems(config, shard)
-                    tags = branches_of(config, shard)
+                    tags = branches_of(config)
                     if layout == "WIDTH" or config.num_cores_nhw > 1:  # a 1-core BLOCK grid is no BLOCK case
                         tags |= {f"{layout.lower()}_sharded"}
                 except (NotReached, ValueError, ZeroDivisionError):
