@@ -31,10 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("path", help="root of a tt-metal checkout")
         return sp
 
+    with_test = dict(action="store_true", help="also add a gtest pinning calculate_precise_halo_output_elems to the "
+                     "ttnn C++ unit tests, listed in their CMakeLists.txt")
     for name, help_ in (("plan", "show sites, bindings with provenance, threading and files to touch"),
                         ("check", "exit 0 if nothing to do, 1 if a migration is pending, 2 on error")):
         sp = with_path(name, help_)
         sp.add_argument("--format", choices=FORMATS, default="text")
+        if name == "plan":
+            sp.add_argument("--with-test", **with_test)
     sp = with_path("apply", "migrate the tree (or --dry-run / --patch / --branch)")
     sp.add_argument("--dry-run", action="store_true", help="print the unified diff, write nothing")
     sp.add_argument("--patch", metavar="FILE", help="write a `git am`-able patch to FILE")
@@ -44,12 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--recover", action="store_true", help="undo an interrupted apply and exit")
     sp.add_argument("--no-verify", action="store_true",
                     help="skip the numeric check of every rewrite (on by default; a mismatch refuses the apply)")
+    sp.add_argument("--with-test", **with_test)
     sp = with_path("verify", "check every rewrite numerically against the reference model")
     sp.add_argument("--format", choices=FORMATS, default="text")
     sp.add_argument("--specs", metavar="FILE", help="extra conv specs (JSON like conv2d_short_sweep_specs.json)")
     sp.add_argument("--grids", default="wormhole,blackhole", help="compute grids to evaluate")
     sp = with_path("describe", "print the pull-request description for the pending migration")
     sp.add_argument("--no-verify", action="store_true", help="leave the numeric tables out")
+    sp.add_argument("--with-test", **with_test)
     sp = sub.add_parser("demo", help="run on a bundled tt-metal-shaped fixture in a temp dir", parents=[common])
     sp.add_argument("--keep", action="store_true", help="keep the temp dir and print its path")
     return p
@@ -104,7 +110,7 @@ def _dispatch(args) -> int:
     from migrator.engine.project import Project
     from migrator.recipe.plan import build_plan
 
-    plan = build_plan(Project(checkout))
+    plan = build_plan(Project(checkout), with_test=getattr(args, "with_test", False))
     if args.command in ("plan", "check"):
         from migrator.report import render_plan
 
@@ -147,27 +153,27 @@ def _apply(plan, checkout, args) -> int:
             from migrator.engine.deliver.patch import mailbox_patch
 
             text = mailbox_patch(plan.originals, new, subject, body, gitops.author(checkout.root),
-                                 f"halo-migrate {__version__}")
+                                 f"halo-migrate {__version__}", plan.created)
             _write_outside(Path(args.patch), text.encode("utf-8", "surrogateescape"), checkout.root)
             print(f"wrote {args.patch} ({len(new)} files)")
         if args.branch:
             gitops.require_commits(checkout.root)
-            dirty = gitops.dirty_paths(checkout.root, sorted(new))
+            dirty = gitops.dirty_paths(checkout.root, sorted(set(new) - plan.created))
             if dirty:
                 raise DirtyFiles(f"{', '.join(dirty)} differ from HEAD; commit or stash them before --branch")
             sha = gitops.create_branch(checkout.root, args.branch, new, f"{subject}\n\n{body}\n", force=args.force)
             print(f"created branch {args.branch} at {sha[:12]} ({len(new)} files); your checkout is unchanged")
         if args.dry_run:
-            _emit(unified_diff(plan.originals, new))
+            _emit(unified_diff(plan.originals, new, plan.created))
         return 0
-    dirty = gitops.dirty_paths(checkout.root, sorted(new))
+    dirty = gitops.dirty_paths(checkout.root, sorted(set(new) - plan.created))
     if dirty:
         raise DirtyFiles(f"{', '.join(dirty)} have uncommitted changes; commit or stash them, "
                          "or use --dry-run / --patch / --branch")
     from migrator.engine.deliver.writer import write_all
 
     crash = os.environ.get("HALO_MIGRATE_TEST_CRASH_AFTER")
-    write_all(checkout.root, plan.originals, new, _crash_after=int(crash) if crash else None)
+    write_all(checkout.root, plan.originals, new, _crash_after=int(crash) if crash else None, created=plan.created)
     print(f"migrated {len(new)} files in {checkout.root}")
     return 0
 

@@ -18,9 +18,9 @@ from migrator.engine.project import Project  # noqa: E402
 from migrator.recipe.plan import build_plan  # noqa: E402
 
 
-def migrate_in_memory(root: Path) -> dict[str, bytes]:
-    """Only the files the migration changes, with their new bytes (no clang-format)."""
-    return build_plan(Project(Checkout.open(root))).new_contents
+def migrate_in_memory(root: Path, with_test: bool = False) -> dict[str, bytes]:
+    """Only the files the migration changes or adds, with their new bytes (no clang-format)."""
+    return build_plan(Project(Checkout.open(root)), with_test=with_test).new_contents
 
 
 def regenerate() -> None:
@@ -34,7 +34,7 @@ def regenerate() -> None:
             shutil.rmtree(after)
         if meta["expect"] != "migrate":
             continue
-        for rel, data in migrate_in_memory(case / "before").items():
+        for rel, data in migrate_in_memory(case / "before", meta.get("with_test", False)).items():
             out = after / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)

@@ -30,7 +30,7 @@ def compile_errors(root):
 def test_before_and_after_compile(case, tmp_path):
     root = copy_tree(FIXTURES / case / "before", tmp_path / "t", git=False)
     assert compile_errors(root) == [], "the fixture itself must compile"
-    for rel, data in migrate_in_memory(root).items():
+    for rel, data in migrate_in_memory(root, case_meta(case).get("with_test", False)).items():
         (root / rel).write_bytes(data)
     assert compile_errors(root) == []
 

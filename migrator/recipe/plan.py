@@ -25,6 +25,7 @@ from migrator.recipe.slice_geometry import INPUT_HW_TYPE as SLICE_INPUT_TYPE
 from migrator.recipe.slice_geometry import PADDING as SLICE_PADDING
 from migrator.recipe.slice_geometry import PADDING_TYPE as SLICE_PADDING_TYPE
 from migrator.recipe.slice_geometry import plan_slice_geometry
+from migrator.recipe.regression_test import RegressionTest, plan_regression_test
 from migrator.recipe.site import Expr, Site, make_site
 from migrator.recipe.threading import ThreadPlan, plan_threading
 
@@ -61,6 +62,8 @@ class MigrationPlan:
     new_contents: dict[str, bytes] = field(default_factory=dict, repr=False)
     edits: dict[str, list[tuple[int, int, bytes]]] = field(default_factory=dict, repr=False)
     warnings: list[str] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)  # paths in new_contents that do not exist yet
+    regression_test: RegressionTest | None = None  # apply --with-test
 
     @property
     def pending(self) -> bool:
@@ -71,7 +74,7 @@ class MigrationPlan:
         return sorted(self.new_contents)
 
 
-def build_plan(project: Project) -> MigrationPlan:
+def build_plan(project: Project, with_test: bool = False) -> MigrationPlan:
     model = read_model(project)
     plan = MigrationPlan(str(project.checkout.root), model.state, model, warnings=list(model.warnings))
     plan.warnings.extend(project.checkout.warnings)
@@ -140,7 +143,22 @@ def build_plan(project: Project) -> MigrationPlan:
         plan.edits[path] = es.encoded(src.newline)
         plan.new_contents[path] = es.apply(src.data, src.newline)
     _check_postconditions(project, plan)
+    if with_test:
+        _add_regression_test(project, plan, fields)
     return plan
+
+
+def _add_regression_test(project: Project, plan: MigrationPlan, fields: list[str]) -> None:
+    test = plan_regression_test(project, fields)
+    plan.regression_test = test
+    plan.originals[test.path] = b""
+    plan.new_contents[test.path] = test.content
+    plan.created.add(test.path)
+    plan.originals[test.cmake_path] = test.cmake_original
+    plan.new_contents[test.cmake_path] = test.cmake_new
+    plan.steps.append(f"add regression test {test.path} ({len(test.cases)} cases) and list it in "
+                      f"{test.cmake_path} (target {test.target}); run: {test.run_command}")
+    plan.warnings.extend(f"regression test: no row reaches the branch '{b}'" for b in test.uncovered)
 
 
 def _thread_missing_stride(project: Project, sites: list[Site], facts: list[SiteFacts], plan: MigrationPlan,

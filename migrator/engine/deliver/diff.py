@@ -9,11 +9,14 @@ def _lines(data: bytes) -> list[str]:
     return data.decode("utf-8", "surrogateescape").splitlines(keepends=True)
 
 
-def file_diff(path: str, old: bytes, new: bytes, context: int = 3) -> str:
-    if old == new:
+def file_diff(path: str, old: bytes, new: bytes, context: int = 3, created: bool = False) -> str:
+    """One file's diff; `created` marks a file that does not exist yet (`new file mode`, /dev/null)."""
+    if old == new and not created:
         return ""
     a, b = _lines(old), _lines(new)
-    out = [f"diff --git a/{path} b/{path}\n", f"--- a/{path}\n", f"+++ b/{path}\n"]
+    out = [f"diff --git a/{path} b/{path}\n"]
+    out += ["new file mode 100644\n", "--- /dev/null\n"] if created else [f"--- a/{path}\n"]
+    out.append(f"+++ b/{path}\n")
     for line in list(difflib.unified_diff(a, b, n=context))[2:]:
         if line.endswith("\n"):
             out.append(line)
@@ -22,8 +25,8 @@ def file_diff(path: str, old: bytes, new: bytes, context: int = 3) -> str:
     return "".join(out)
 
 
-def unified_diff(old: dict[str, bytes], new: dict[str, bytes]) -> str:
-    return "".join(file_diff(p, old[p], new[p]) for p in sorted(new))
+def unified_diff(old: dict[str, bytes], new: dict[str, bytes], created=frozenset()) -> str:
+    return "".join(file_diff(p, old[p], new[p], created=p in created) for p in sorted(new))
 
 
 def diffstat(old: dict[str, bytes], new: dict[str, bytes]) -> tuple[list[tuple[str, int, int]], int, int]:
@@ -40,7 +43,7 @@ def diffstat(old: dict[str, bytes], new: dict[str, bytes]) -> tuple[list[tuple[s
     return rows, ins, dels
 
 
-def format_diffstat(old: dict[str, bytes], new: dict[str, bytes]) -> str:
+def format_diffstat(old: dict[str, bytes], new: dict[str, bytes], created=frozenset()) -> str:
     rows, ins, dels = diffstat(old, new)
     if not rows:
         return ""
@@ -48,4 +51,5 @@ def format_diffstat(old: dict[str, bytes], new: dict[str, bytes]) -> str:
     lines = [f" {p.ljust(width)} | {a + d:>3} {'+' * min(a, 40)}{'-' * min(d, 40)}" for p, a, d in rows]
     lines.append(f" {len(rows)} file{'s' if len(rows) != 1 else ''} changed, {ins} insertion{'s' if ins != 1 else ''}(+), "
                  f"{dels} deletion{'s' if dels != 1 else ''}(-)")
+    lines += [f" create mode 100644 {p}" for p in sorted(created)]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from migrator.engine.deliver.diff import format_diffstat, unified_diff
 
 
 def mailbox_patch(old: dict[str, bytes], new: dict[str, bytes], subject: str, body: str,
-                  author: str, signature: str) -> str:
+                  author: str, signature: str, created=frozenset()) -> str:
     date = email.utils.formatdate(localtime=False)
     return (
         "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
@@ -18,8 +18,8 @@ def mailbox_patch(old: dict[str, bytes], new: dict[str, bytes], subject: str, bo
         "\n"
         f"{body.rstrip()}\n"
         "---\n"
-        f"{format_diffstat(old, new)}\n"
-        f"{unified_diff(old, new)}"
+        f"{format_diffstat(old, new, created)}\n"
+        f"{unified_diff(old, new, created)}"
         "-- \n"
         f"{signature}\n\n"
     )

@@ -57,18 +57,27 @@ def _checked(root: Path, rel: str) -> Path:
     return p
 
 
-def write_all(root: Path, originals: dict[str, bytes], new: dict[str, bytes], _crash_after: int | None = None) -> None:
-    """Replace every file in `new`; `originals` must still be what is on disk."""
+def write_all(root: Path, originals: dict[str, bytes], new: dict[str, bytes], _crash_after: int | None = None,
+              created=frozenset()) -> None:
+    """Replace every file in `new`; `originals` must still be what is on disk. Paths in `created`
+    must not exist yet (an interrupted run removes them again)."""
     recover(root)
     paths = {rel: _checked(root, rel) for rel in new}
     for rel, p in paths.items():
+        if rel in created:
+            if p.exists() or p.is_symlink():
+                raise DirtyFiles(f"{rel} appeared on disk since it was planned; run again")
+            if not p.parent.is_dir() or not os.access(p.parent, os.W_OK):
+                raise DirtyFiles(f"{rel}: its directory is not writable; nothing written")
+            continue
         if p.read_bytes() != originals[rel]:
             raise DirtyFiles(f"{rel} changed on disk since it was read; run again")
         if not os.access(p, os.W_OK) or not os.access(p.parent, os.W_OK):
             raise DirtyFiles(f"{rel}: not writable; nothing written")
     journal = journal_path(root)
     record = {rel: {"original": base64.b64encode(originals[rel]).decode(),
-                    "new_sha256": hashlib.sha256(new[rel]).hexdigest()} for rel in new}
+                    "new_sha256": hashlib.sha256(new[rel]).hexdigest(),
+                    **({"created": True} if rel in created else {})} for rel in new}
     tmp = journal.with_name(journal.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump({"files": record}, fh)
@@ -102,7 +111,12 @@ def recover(root: Path) -> list[str]:
     for rel, entry in sorted(record.items()):
         p = _checked(root, rel)
         original = base64.b64decode(entry["original"])
-        if not p.exists() or p.read_bytes() != original:
+        if entry.get("created"):  # new file: remove it, unless someone else wrote something else there since
+            if p.is_file() and not p.is_symlink() and \
+                    hashlib.sha256(p.read_bytes()).hexdigest() == entry.get("new_sha256"):
+                p.unlink()
+                restored.append(rel)
+        elif not p.exists() or p.read_bytes() != original:
             _write_atomic(p, original)
             restored.append(rel)
         leftover = p.with_name(f".{p.name}.halo-migrate.tmp")
