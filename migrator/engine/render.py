@@ -13,16 +13,14 @@ from migrator.errors import TemplateError
 
 
 def template_dir() -> Path:
-    try:
-        from importlib.resources import files
+    # Imported from a source tree (templates/ beside migrator/): that tree's templates, so the code
+    # and the templates always come from the same checkout, even beside another installed copy.
+    source = Path(__file__).resolve().parents[2] / "templates"
+    if (source / "__init__.py").is_file():
+        return source
+    from importlib.resources import files
 
-        path = Path(str(files("migrator.templates")))
-        if path.is_dir():
-            return path
-    except ModuleNotFoundError:
-        pass
-    # Running from a source tree without installation: templates/ sits beside migrator/.
-    return Path(__file__).resolve().parents[2] / "templates"
+    return Path(str(files("migrator.templates")))
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,10 @@ ESTIMATE_PARAM_ALIASES = {
 STRIDE = "stride"
 # A parameter with one of these names and a two-integer type is the op's stride handed down.
 STRIDE_NAME = re.compile(r"(?:conv_|orig_)?stride(?:_hw)?")
+# Two scalar parameters with these names are the stride's height and width.
+STRIDE_SCALAR_NAME = re.compile(r"stride_?(?:h|w|height|width|y|x)")
+# A struct carrying the kernel or window beside a `stride` member describes the convolution.
+WINDOW_FIELD_NAME = re.compile(r"kernel(?:_size|_hw)?|window(?:_hw|_size)?")
 CONFIG_STRIDE_FIELD = "stride_hw"
 CONFIG_STRIDE_TYPE = "uint32_pair_t"
 # Type aliases of the sliding-window header the tool must see through to spell element access.

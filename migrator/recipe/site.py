@@ -3,6 +3,7 @@ the traced sources of values that are not arguments (stride, parallel config, me
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
@@ -109,21 +110,26 @@ class Site(Lookup):
     # ---- traced sources -----------------------------------------------------------------
     def memory_config_of_shard_shape(self) -> tuple[str, str] | None:
         """The memory-config variable the shard shape was read from: `X` in `X.shard_spec().value().shape`,
-        directly in the argument or in the initializer of the local the argument names."""
-        node = self.args["shard_shape"]
-        for _ in range(3):
-            root = _shard_spec_root(node)
-            if root:
-                name = self.scope.get(root)
-                return (root, name.provenance if name else root) if name else None
-            if node.type == "identifier":
-                name = self.scope.get(cpp.text(node))
-                if name is None or name.initializer_node is None:
-                    return None
-                node = name.initializer_node
-            else:
-                return None
-        return None
+        in the argument or, through locals, in what it was computed from (`{2 * s[0], s[1]}` with
+        `auto s = X.shard_spec().value().shape`). None unless exactly one such `X` is found."""
+        roots: set[str] = set()
+        pending, seen = [self.args["shard_shape"]], set()
+        while pending and len(seen) < 8:
+            node = pending.pop()
+            for sub in cpp.walk(node):
+                root = _shard_spec_root(sub)
+                if root:
+                    roots.add(root)
+                elif sub.type == "identifier" and cpp.text(sub) not in seen:
+                    seen.add(cpp.text(sub))
+                    name = self.scope.get(cpp.text(sub))
+                    if name is not None and name.kind == "local" and name.initializer_node is not None:
+                        pending.append(name.initializer_node)
+        if len(roots) != 1:
+            return None
+        root = roots.pop()
+        name = self.scope.get(root)
+        return (root, name.provenance) if name else None
 
     def parallel_config_for(self, memory_config: str | None) -> Expr | None:
         """The ParallelConfig linked to the halo input's memory config by data flow: the one passed
@@ -191,7 +197,7 @@ def stride_candidates(site_like, kernel_node: ts.Node) -> list[tuple[int, Expr]]
        (`stride`, `conv_stride`, `stride_hw`): the op's own stride, handed down;
     3. `X.stride_hw` of a SlidingWindowConfig whose stride was set before this point;
     4. a local of two integers copied from one of the above (`auto s = params.stride;`);
-    5. the `stride` member of the one visible struct that also carries a `kernel_size`.
+    5. the `stride` member of the one visible struct that also carries the kernel or window.
 
     Only values of a known two-integer type (std::array<·, 2>, std::pair / uint32_pair_t) count:
     a scalar `stride` (a byte pitch, say) is never the convolution's stride."""
@@ -206,29 +212,53 @@ def stride_candidates(site_like, kernel_node: ts.Node) -> list[tuple[int, Expr]]
         base = kernel_node.child_by_field_name("argument")
         if base is not None and base.type == "identifier":
             add(BESIDE_KERNEL, site_like.member_of(cpp.text(base), names.STRIDE))
+    parameter = ("parameter", "lambda-parameter")
     for n in scope.names():
-        if n.kind in ("parameter", "lambda-parameter") and names.STRIDE_NAME.fullmatch(n.name):
+        if n.kind in parameter and names.STRIDE_NAME.fullmatch(n.name):
             add(OP_PARAMETER, Expr(n.name, f"{n.provenance}: the op's stride parameter", n.type_text))
-        elif n.bare_type == names.CONFIG_TYPE and _config_sets_stride(site_like, n):
+        elif n.bare_type == names.CONFIG_TYPE and (n.kind in parameter or _config_sets_stride(site_like, n)):
+            # A config handed in carries the caller's stride; a local one only once its stride was set.
             add(CONFIG_STRIDE, Expr(f"{n.name}.{names.CONFIG_STRIDE_FIELD}",
                                     f"`{names.CONFIG_STRIDE_FIELD}` of {n.provenance}", names.CONFIG_STRIDE_TYPE))
     sources = {e.text: e for _, e in out}
+    scalars = {n.name for n in scope.names() if n.kind in parameter and names.STRIDE_SCALAR_NAME.fullmatch(n.name)
+               and shape_of(n.type_text).kind == "scalar"}
     for n in scope.names():
         if n.kind in ("local", "namespace-variable") and n.initializer_node is not None:
             init = " ".join(cpp.text(n.initializer_node).split())
             if init in sources:
                 typed = n.type_text if bare_type(n.type_text) != "auto" else sources[init].type_text
                 add(COPY, Expr(n.name, f"{n.provenance}: a copy of `{init}`", typed))
+            elif len(scalars) == 2 and _pair_of_names(n.initializer_node) == sorted(scalars, key=_height_first):
+                # `auto s = std::make_pair(stride_h, stride_w);` / `std::array<uint32_t, 2> s = {stride_h, stride_w};`
+                typed = n.type_text if bare_type(n.type_text) != "auto" else "std::pair<uint32_t, uint32_t>"
+                add(COPY, Expr(n.name, f"{n.provenance}: built from the stride parameters", typed))
     if not out:
-        typed = [v for v in scope.names() if shape_of(v.type_text).kind == "struct"]
         found = []
-        for v in typed:
+        for v in (v for v in scope.names() if shape_of(v.type_text).kind == "struct"):
             sd = site_like.struct(v.bare_type, 1, mentioning=names.STRIDE)
-            if sd is not None and sd.field(names.STRIDE) is not None and sd.field(names.THREAD_AFTER_ROLE):
+            if (sd is not None and sd.field(names.STRIDE) is not None
+                    and any(names.WINDOW_FIELD_NAME.fullmatch(f.name) for f in sd.fields)):
                 found.append(site_like.member_of(v.name, names.STRIDE, depth=1))
         if len(found) == 1:
             add(PARAMS_STRUCT, found[0])
     return out
+
+
+def _pair_of_names(init: ts.Node) -> list[str]:
+    """['a', 'b'] for `std::make_pair(a, b)`, `{a, b}` or `T{a, b}`; [] otherwise."""
+    node = init
+    if node.type == "call_expression" and cpp.last_name(cpp.call_name(node)) == "make_pair":
+        items = cpp.arguments(node)
+    else:
+        if node.type == "compound_literal_expression":
+            node = node.child_by_field_name("value") or node
+        items = cpp.named_children(node) if node.type == "initializer_list" else []
+    return [cpp.text(i) for i in items] if len(items) == 2 and all(i.type == "identifier" for i in items) else []
+
+
+def _height_first(name: str) -> int:
+    return 0 if re.search(r"(_h|_height|_y)$", name) else 1
 
 
 def _config_sets_stride(site_like, n) -> bool:
