@@ -144,18 +144,19 @@ def _apply(plan, checkout, args) -> int:
     subject, body = commit_message(plan, summary)
     if args.dry_run or args.patch or args.branch:
         if args.patch:
-            from migrator.engine.deliver.patch import mailbox_patch
-
-            text = mailbox_patch(plan.originals, new, subject, body, gitops.author(checkout.root),
-                                 f"halo-migrate {__version__}")
-            _write_outside(Path(args.patch), text.encode("utf-8", "surrogateescape"), checkout.root)
+            data, note = gitops.mailbox_patch(checkout.root, checkout.is_git, plan.originals, new,
+                                              f"{subject}\n\n{body}\n", f"halo-migrate {__version__}")
+            _note(args, note)
+            _write_outside(Path(args.patch), data, checkout.root)
             print(f"wrote {args.patch} ({len(new)} files)")
         if args.branch:
             gitops.require_commits(checkout.root)
             dirty = gitops.dirty_paths(checkout.root, sorted(new))
             if dirty:
                 raise DirtyFiles(f"{', '.join(dirty)} differ from HEAD; commit or stash them before --branch")
-            sha = gitops.create_branch(checkout.root, args.branch, new, f"{subject}\n\n{body}\n", force=args.force)
+            sha, note = gitops.create_branch(checkout.root, args.branch, new, f"{subject}\n\n{body}\n",
+                                             force=args.force)
+            _note(args, note)
             print(f"created branch {args.branch} at {sha[:12]} ({len(new)} files); your checkout is unchanged")
         if args.dry_run:
             _emit(unified_diff(plan.originals, new))
@@ -205,6 +206,9 @@ def _write_outside(path: Path, data: bytes, root: Path) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a patch file is an ordinary file
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
@@ -212,6 +216,11 @@ def _write_outside(path: Path, data: bytes, root: Path) -> None:
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _note(args, note: str | None) -> None:
+    if note and not args.quiet:
+        print(f"halo-migrate: note: {note}", file=sys.stderr)
 
 
 def _emit(text: str) -> None:
