@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from migrator import __version__
@@ -58,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        with ExitStack() as held:
+            return _dispatch(args, held)
     except MigrateError as exc:
         print(exc.line(), file=sys.stderr)
         if args.debug:
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _dispatch(args) -> int:
+def _dispatch(args, held: ExitStack) -> int:
     if args.command == "demo":
         from migrator.demo import run_demo
 
@@ -84,6 +86,9 @@ def _dispatch(args) -> int:
     from migrator.engine.deliver.writer import recover
 
     checkout = Checkout.open(args.path)
+    from migrator.engine.deliver.lock import checkout_lock
+
+    held.enter_context(checkout_lock(checkout.root))  # until this command is done; recovery runs under it
     if args.command in ("plan", "check", "apply", "describe", "verify"):
         from migrator.recipe.names import PREFILTER
 

@@ -83,3 +83,7 @@ class FormatterMissing(MigrateError):
 
 class RecoveryNeeded(MigrateError):
     kind = "interrupted apply"
+
+
+class CheckoutBusy(MigrateError):
+    kind = "checkout busy"
