@@ -17,19 +17,37 @@ from migrator.errors import DirtyFiles, MigrateError
 FORMATS = ("text", "json", "markdown", "github")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2) like every other refusal."""
+
+    def error(self, message):
+        self.exit(2, f"halo-migrate: usage: {message} (see `{self.prog} --help`)\n")
+
+
+def _global_options(parser: argparse.ArgumentParser, where: str) -> None:
+    """-q/-v/--debug/-V, valid before the subcommand (`where`="top") and after it ("sub"). After it
+    they default to SUPPRESS, so a subcommand parser never overwrites what was given before it."""
+    dflt = {} if where == "top" else {"default": argparse.SUPPRESS}
+    parser.add_argument("-V", "--version", action="version", version=f"halo-migrate {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or notes on stderr", **dflt)
+    parser.add_argument("-v", "--verbose", action="count", help="say more on stderr (where the checkout root is, "
+                        "which lock is held)", **({"default": 0} if where == "top" else dflt))
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks", **dflt)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="halo-migrate", description=(
+    p = _Parser(prog="halo-migrate", description=(
         "Replace tt-metal's estimate_halo_output_elems with the exact halo size "
         "(sliding_window::calculate_precise_halo_output_elems)."))
-    p.add_argument("--version", action="version", version=f"halo-migrate {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    common.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
+    _global_options(p, "top")
+    common = _Parser(add_help=False)
+    _global_options(common, "sub")
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_path(name, help_):
         sp = sub.add_parser(name, help=help_, parents=[common])
-        sp.add_argument("path", help="root of a tt-metal checkout")
+        sp.add_argument("path", nargs="?", default=".",
+                        help="a tt-metal checkout or a directory inside it (default: the current directory)")
         return sp
 
     for name, help_ in (("plan", "show sites, bindings with provenance, threading and files to touch"),
@@ -58,11 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from migrator.progress import set_quiet
+
+    set_quiet(args.quiet)
     try:
+        _reject_conflicts(args)
         with ExitStack() as held:
             return _dispatch(args, held)
     except MigrateError as exc:
-        print(exc.line(), file=sys.stderr)
+        print(_painted(exc.line()), file=sys.stderr)
         if args.debug:
             raise
         return exc.exit_code
@@ -77,6 +99,34 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+_APPLY_MODES = ("dry_run", "patch", "branch", "recover")
+
+
+def _reject_conflicts(args) -> None:
+    """Options that cannot be combined are refused, never silently merged."""
+    from migrator.errors import UsageError
+
+    if args.command != "apply":
+        return
+    given = [f"--{m.replace('_', '-')}" for m in _APPLY_MODES if getattr(args, m, None)]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} cannot be combined; choose one way to deliver the migration")
+    if args.force and not args.branch:
+        raise UsageError("--force only applies to --branch")
+
+
+def _painted(line: str) -> str:
+    """`halo-migrate: <kind>: ...` with the kind in colour where colour is wanted (see progress.py)."""
+    from migrator.progress import paint
+
+    head, sep, rest = line.partition(": ")
+    kind, sep2, msg = rest.partition(": ")
+    if not sep or not sep2:
+        return line
+    colour = "yellow" if kind in ("warning", "note") else "red"
+    return f"{head}: {paint(kind, colour, sys.stderr)}: {msg}"
+
+
 def _dispatch(args, held: ExitStack) -> int:
     if args.command == "demo":
         from migrator.demo import run_demo
@@ -85,10 +135,13 @@ def _dispatch(args, held: ExitStack) -> int:
     from migrator.engine.checkout import Checkout
     from migrator.engine.deliver.writer import recover
 
-    checkout = Checkout.open(args.path)
+    checkout = Checkout.open(args.path, discover=True)  # from a subdirectory too, like git
     from migrator.engine.deliver.lock import checkout_lock
 
-    held.enter_context(checkout_lock(checkout.root))  # until this command is done; recovery runs under it
+    lock = held.enter_context(checkout_lock(checkout.root))  # until this command is done; recovery runs under it
+    if args.verbose and not args.quiet:
+        print(f"halo-migrate: checkout {checkout.root} ({'git' if checkout.is_git else 'not a git repository'}); "
+              f"holding {lock}", file=sys.stderr)
     if args.command in ("plan", "check", "apply", "describe", "verify"):
         from migrator.recipe.names import PREFILTER
 
@@ -97,7 +150,8 @@ def _dispatch(args, held: ExitStack) -> int:
     if restored:
         checkout.discard_prime()
     if restored and not args.quiet:
-        print(f"halo-migrate: note: restored {len(restored)} file(s) left by an interrupted apply", file=sys.stderr)
+        print(_painted(f"halo-migrate: note: restored {len(restored)} file(s) left by an interrupted apply"),
+              file=sys.stderr)
     if args.command == "apply" and args.recover:
         print(f"recovered {len(restored)} file(s)" if restored else "nothing to recover")
         return 0
@@ -144,7 +198,7 @@ def _apply(plan, checkout, args) -> int:
         new, notes = format_changed_lines(checkout.root, plan.originals, new)
         for n in notes:
             if not args.quiet:
-                print(f"halo-migrate: warning: {n}", file=sys.stderr)
+                print(_painted(f"halo-migrate: warning: {n}"), file=sys.stderr)
     summary = None if args.no_verify else _numeric_check(plan, checkout)
     subject, body = commit_message(plan, summary)
     if args.dry_run or args.patch or args.branch:
@@ -225,7 +279,7 @@ def _write_outside(path: Path, data: bytes, root: Path) -> None:
 
 def _note(args, note: str | None) -> None:
     if note and not args.quiet:
-        print(f"halo-migrate: note: {note}", file=sys.stderr)
+        print(_painted(f"halo-migrate: note: {note}"), file=sys.stderr)
 
 
 def _emit(text: str) -> None:

@@ -87,3 +87,7 @@ class RecoveryNeeded(MigrateError):
 
 class CheckoutBusy(MigrateError):
     kind = "checkout busy"
+
+
+class UsageError(MigrateError):
+    kind = "usage"
