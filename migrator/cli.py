@@ -288,10 +288,7 @@ def _emit(text: str) -> None:
 
 
 def _step_summary(plan) -> None:
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
+    from migrator.github import write_step_summary
     from migrator.report import render_plan
 
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(render_plan(plan, "markdown") + "\n")
+    write_step_summary(render_plan(plan, "markdown"))
