@@ -164,6 +164,11 @@ def _dispatch(args, held: ExitStack) -> int:
     from migrator.recipe.plan import build_plan
 
     plan = build_plan(Project(checkout))
+    if args.command in ("plan", "check", "describe") and plan.pending:
+        # line counts and diffs as `apply` delivers them: after clang-format (notes are apply's to print)
+        from migrator.engine.formatting import format_changed_lines
+
+        plan.new_contents, _notes = format_changed_lines(checkout.root, plan.originals, plan.new_contents)
     if args.command in ("plan", "check"):
         from migrator.report import render_plan
 

@@ -10,7 +10,7 @@ import tree_sitter as ts
 
 from migrator.engine import cpp
 from migrator.engine.edits import Edit
-from migrator.engine.refactor import rename_in_block
+from migrator.engine.refactor import rename_format_labels, rename_in_block
 from migrator.engine.render import indent_lines, render
 from migrator.engine.scope import scope_at
 from migrator.recipe import names
@@ -107,19 +107,36 @@ def rewrite_site(site: Site, bindings: list[Binding], introduced: dict | None = 
         one_line = render("call_site.cpp.j2", **variables).rstrip("\n").split("\n")[-1]
         variables["wrap"] = len(indent) + len(one_line) > COLUMN_LIMIT
         text = indent_lines(render("call_site.cpp.j2", **variables).rstrip("\n"), indent, first=True)
-        edits.append(Edit(line_start, stmt.end_byte, text, origin))
+        before, after = _blank_lines_around(src, line_start, stmt.end_byte)
+        edits.append(Edit(line_start, stmt.end_byte, before + text + after, origin))
         if new != old:
             block = cpp.enclosing(stmt, "compound_statement")
             edits.extend(rename_in_block(src, block, stmt.end_byte, old, new, f"rename {old} → {new}"))
+            edits.extend(rename_format_labels(src, block, stmt.end_byte, old, new,
+                                              f"relabel {old} → {new} in log format strings"))
     else:
         block_text = render("config_block.cpp.j2", config_type=config_type, config_name=config_name,
                             bindings=bindings)
-        edits.append(Edit(line_start, line_start, indent_lines(block_text.rstrip("\n"), indent, first=True) + "\n",
-                          origin))
+        before, _ = _blank_lines_around(src, line_start, stmt.end_byte)
+        edits.append(Edit(line_start, line_start,
+                          before + indent_lines(block_text.rstrip("\n"), indent, first=True) + "\n\n", origin))
         call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
                            shard_shape=shard_shape)
         edits.append(Edit(site.call.start_byte, site.call.end_byte, call_text, origin))
     return SiteRewrite(config_name, old, new, qualifier, edits)
+
+
+def _blank_lines_around(src, line_start: int, end: int) -> tuple[str, str]:
+    """Blank lines that set the inserted block apart the way tt-metal's code (and upstream's own
+    migration, #30446) does: one before it unless it opens its block or follows a blank line, one
+    after the rewritten statement unless a blank line or the block's `}` follows."""
+    prev_start = src.line_start(line_start - 1) if line_start > 0 else 0
+    prev = src.data[prev_start:line_start].strip()
+    before = "" if line_start == 0 or not prev or prev.endswith(b"{") else "\n"
+    next_line = src.data[src.line_end(end) : src.line_end(src.line_end(end))].strip() if end < len(src.data) else b""
+    rest_of_line = src.data[end : src.line_end(end)].strip()
+    after = "" if rest_of_line or not next_line or next_line.startswith(b"}") else "\n"
+    return before, after
 
 
 def _statement_starting_its_line(site: Site, bindings: list[Binding]) -> ts.Node:
