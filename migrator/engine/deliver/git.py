@@ -39,11 +39,7 @@ def run(repo, *args, env=None, binary: bool = False):
 
 
 def has_head(repo) -> bool:
-    try:
-        run(repo, "rev-parse", "--verify", "-q", "HEAD")
-        return True
-    except GitFailure:
-        return False
+    return repo.head.is_valid()
 
 
 def require_commits(root) -> None:
@@ -85,7 +81,14 @@ def dirty_paths(root, paths: list[str]) -> list[str]:
 
 
 def _head_blob(repo, path: str) -> bytes:
-    return run(repo, "cat-file", "blob", f"HEAD:{path}", binary=True)
+    """HEAD's bytes of `path` (GitPython's object database; no filter runs)."""
+    try:
+        obj = repo.head.commit.tree[path]
+    except (KeyError, ValueError):
+        raise GitFailure(f"{path}: not in HEAD") from None
+    if obj.type != "blob":
+        raise GitFailure(f"{path}: not a file in HEAD")
+    return obj.data_stream.read()
 
 
 FALLBACK_NAME = "halo-migrate"
