@@ -1,13 +1,14 @@
 """Throughput of the literal sliding-window port vs the O(num_cores) closed form.
 
 Run as ``python benchmarks/bench_model.py`` from the repo root (or anywhere: the repo root is put on
-sys.path).  Reads ../shared/data/halo_vectors.jsonl relative to the repo root.  Prints timings
+sys.path).  Reads the committed tests/data/halo_vectors.jsonl.xz.  Prints timings
 only; nothing is asserted.
 """
 
 from __future__ import annotations
 
 import json
+import lzma
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from migrator.reference import SlidingWindowConfig, max_out_nsticks_per_core  # noqa: E402
 from migrator.reference import sliding_window as sw  # noqa: E402
 
-VECTORS = REPO_ROOT.parent / "shared" / "data" / "halo_vectors.jsonl"
+VECTORS = REPO_ROOT / "tests" / "data" / "halo_vectors.jsonl.xz"
 LITERAL_MAX_L = 200_000
 
 
@@ -52,8 +53,8 @@ def bench_vectors() -> None:
     if not VECTORS.is_file():
         print(f"vectors not found at {VECTORS}; skipping the vector benchmark")
         return
-    with VECTORS.open() as fh:
-        configs = [config_of(json.loads(line)) for line in fh if line.strip()]
+    text = lzma.decompress(VECTORS.read_bytes()).decode("utf-8")
+    configs = [config_of(json.loads(line)) for line in text.splitlines() if line.strip()]
 
     def trace_len(c: SlidingWindowConfig) -> int:
         n, out_h, out_w, _ = sw.get_output_shape(c)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from migrator import __version__
@@ -16,19 +17,37 @@ from migrator.errors import DirtyFiles, MigrateError
 FORMATS = ("text", "json", "markdown", "github")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2) like every other refusal."""
+
+    def error(self, message):
+        self.exit(2, f"halo-migrate: usage: {message} (see `{self.prog} --help`)\n")
+
+
+def _global_options(parser: argparse.ArgumentParser, where: str) -> None:
+    """-q/-v/--debug/-V, valid before the subcommand (`where`="top") and after it ("sub"). After it
+    they default to SUPPRESS, so a subcommand parser never overwrites what was given before it."""
+    dflt = {} if where == "top" else {"default": argparse.SUPPRESS}
+    parser.add_argument("-V", "--version", action="version", version=f"halo-migrate {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or notes on stderr", **dflt)
+    parser.add_argument("-v", "--verbose", action="count", help="say more on stderr (where the checkout root is, "
+                        "which lock is held)", **({"default": 0} if where == "top" else dflt))
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks", **dflt)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="halo-migrate", description=(
+    p = _Parser(prog="halo-migrate", description=(
         "Replace tt-metal's estimate_halo_output_elems with the exact halo size "
         "(sliding_window::calculate_precise_halo_output_elems)."))
-    p.add_argument("--version", action="version", version=f"halo-migrate {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    common.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
+    _global_options(p, "top")
+    common = _Parser(add_help=False)
+    _global_options(common, "sub")
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_path(name, help_):
         sp = sub.add_parser(name, help=help_, parents=[common])
-        sp.add_argument("path", help="root of a tt-metal checkout")
+        sp.add_argument("path", nargs="?", default=".",
+                        help="a tt-metal checkout or a directory inside it (default: the current directory)")
         return sp
 
     with_test = dict(action="store_true", help="also add a gtest pinning calculate_precise_halo_output_elems to the "
@@ -63,10 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from migrator.progress import set_quiet
+
+    set_quiet(args.quiet)
     try:
-        return _dispatch(args)
+        _reject_conflicts(args)
+        with ExitStack() as held:
+            return _dispatch(args, held)
     except MigrateError as exc:
-        print(exc.line(), file=sys.stderr)
+        print(_painted(exc.line()), file=sys.stderr)
         if args.debug:
             raise
         return exc.exit_code
@@ -81,7 +105,35 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _dispatch(args) -> int:
+_APPLY_MODES = ("dry_run", "patch", "branch", "recover")
+
+
+def _reject_conflicts(args) -> None:
+    """Options that cannot be combined are refused, never silently merged."""
+    from migrator.errors import UsageError
+
+    if args.command != "apply":
+        return
+    given = [f"--{m.replace('_', '-')}" for m in _APPLY_MODES if getattr(args, m, None)]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} cannot be combined; choose one way to deliver the migration")
+    if args.force and not args.branch:
+        raise UsageError("--force only applies to --branch")
+
+
+def _painted(line: str) -> str:
+    """`halo-migrate: <kind>: ...` with the kind in colour where colour is wanted (see progress.py)."""
+    from migrator.progress import paint
+
+    head, sep, rest = line.partition(": ")
+    kind, sep2, msg = rest.partition(": ")
+    if not sep or not sep2:
+        return line
+    colour = "yellow" if kind in ("warning", "note") else "red"
+    return f"{head}: {paint(kind, colour, sys.stderr)}: {msg}"
+
+
+def _dispatch(args, held: ExitStack) -> int:
     if args.command == "demo":
         from migrator.demo import run_demo
 
@@ -89,7 +141,13 @@ def _dispatch(args) -> int:
     from migrator.engine.checkout import Checkout
     from migrator.engine.deliver.writer import recover
 
-    checkout = Checkout.open(args.path)
+    checkout = Checkout.open(args.path, discover=True)  # from a subdirectory too, like git
+    from migrator.engine.deliver.lock import checkout_lock
+
+    lock = held.enter_context(checkout_lock(checkout.root))  # until this command is done; recovery runs under it
+    if args.verbose and not args.quiet:
+        print(f"halo-migrate: checkout {checkout.root} ({'git' if checkout.is_git else 'not a git repository'}); "
+              f"holding {lock}", file=sys.stderr)
     if args.command in ("plan", "check", "apply", "describe", "verify"):
         from migrator.recipe.names import PREFILTER
 
@@ -98,7 +156,8 @@ def _dispatch(args) -> int:
     if restored:
         checkout.discard_prime()
     if restored and not args.quiet:
-        print(f"halo-migrate: note: restored {len(restored)} file(s) left by an interrupted apply", file=sys.stderr)
+        print(_painted(f"halo-migrate: note: restored {len(restored)} file(s) left by an interrupted apply"),
+              file=sys.stderr)
     if args.command == "apply" and args.recover:
         print(f"recovered {len(restored)} file(s)" if restored else "nothing to recover")
         return 0
@@ -111,6 +170,11 @@ def _dispatch(args) -> int:
     from migrator.recipe.plan import build_plan
 
     plan = build_plan(Project(checkout), with_test=getattr(args, "with_test", False))
+    if args.command in ("plan", "check", "describe") and plan.pending:
+        # line counts and diffs as `apply` delivers them: after clang-format (notes are apply's to print)
+        from migrator.engine.formatting import format_changed_lines
+
+        plan.new_contents, _notes = format_changed_lines(checkout.root, plan.originals, plan.new_contents)
     if args.command in ("plan", "check"):
         from migrator.report import render_plan
 
@@ -145,23 +209,24 @@ def _apply(plan, checkout, args) -> int:
         new, notes = format_changed_lines(checkout.root, plan.originals, new)
         for n in notes:
             if not args.quiet:
-                print(f"halo-migrate: warning: {n}", file=sys.stderr)
+                print(_painted(f"halo-migrate: warning: {n}"), file=sys.stderr)
     summary = None if args.no_verify else _numeric_check(plan, checkout)
     subject, body = commit_message(plan, summary)
     if args.dry_run or args.patch or args.branch:
         if args.patch:
-            from migrator.engine.deliver.patch import mailbox_patch
-
-            text = mailbox_patch(plan.originals, new, subject, body, gitops.author(checkout.root),
-                                 f"halo-migrate {__version__}", plan.created)
-            _write_outside(Path(args.patch), text.encode("utf-8", "surrogateescape"), checkout.root)
+            data, note = gitops.mailbox_patch(checkout.root, checkout.is_git, plan.originals, new,
+                                              f"{subject}\n\n{body}\n", f"halo-migrate {__version__}", plan.created)
+            _note(args, note)
+            _write_outside(Path(args.patch), data, checkout.root)
             print(f"wrote {args.patch} ({len(new)} files)")
         if args.branch:
             gitops.require_commits(checkout.root)
             dirty = gitops.dirty_paths(checkout.root, sorted(set(new) - plan.created))
             if dirty:
                 raise DirtyFiles(f"{', '.join(dirty)} differ from HEAD; commit or stash them before --branch")
-            sha = gitops.create_branch(checkout.root, args.branch, new, f"{subject}\n\n{body}\n", force=args.force)
+            sha, note = gitops.create_branch(checkout.root, args.branch, new, f"{subject}\n\n{body}\n",
+                                             force=args.force)
+            _note(args, note)
             print(f"created branch {args.branch} at {sha[:12]} ({len(new)} files); your checkout is unchanged")
         if args.dry_run:
             _emit(unified_diff(plan.originals, new, plan.created))
@@ -211,6 +276,9 @@ def _write_outside(path: Path, data: bytes, root: Path) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a patch file is an ordinary file
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
@@ -220,16 +288,18 @@ def _write_outside(path: Path, data: bytes, root: Path) -> None:
             os.unlink(tmp)
 
 
+def _note(args, note: str | None) -> None:
+    if note and not args.quiet:
+        print(_painted(f"halo-migrate: note: {note}"), file=sys.stderr)
+
+
 def _emit(text: str) -> None:
     if text:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _step_summary(plan) -> None:
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
+    from migrator.github import write_step_summary
     from migrator.report import render_plan
 
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(render_plan(plan, "markdown") + "\n")
+    write_step_summary(render_plan(plan, "markdown"))

@@ -83,3 +83,11 @@ class FormatterMissing(MigrateError):
 
 class RecoveryNeeded(MigrateError):
     kind = "interrupted apply"
+
+
+class CheckoutBusy(MigrateError):
+    kind = "checkout busy"
+
+
+class UsageError(MigrateError):
+    kind = "usage"

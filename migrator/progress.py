@@ -1,8 +1,9 @@
 """A tiny progress reporter for long scans: one ``\\r``-updated status line on stderr.
 
 It only ever writes when it is worth it: stderr is a terminal, ``--quiet`` was not given, and the
-environment does not ask for plain output (``NO_COLOR`` set to anything, or ``CI`` set to a true
-value).  Otherwise every call is a cheap no-op, so piped output, logs and CI stay byte-for-byte as
+environment does not ask for plain output (``NO_COLOR`` set to anything, ``CI`` set to a true
+value, ``TERM=dumb``). ``colour_enabled``/``paint`` apply the same conventions to colour, where
+``FORCE_COLOR`` can also turn it on for a non-terminal.  Otherwise every call is a cheap no-op, so piped output, logs and CI stay byte-for-byte as
 they were.  The line is cleared when the ``with`` block ends, so later output starts on a clean line.
 
     with Progress(len(files), "parsing", enabled_for(sys.stderr, args.quiet)) as progress:
@@ -21,9 +22,51 @@ import sys
 import time
 from typing import Callable, Mapping, Optional, TextIO
 
-__all__ = ["Progress", "enabled_for"]
+__all__ = ["Progress", "enabled_for", "colour_enabled", "paint", "set_quiet"]
 
 _FALSE_WORDS = {"", "0", "false", "no", "off"}
+_QUIET = False  # the command line's -q/--quiet, for code that draws progress without being told
+
+
+def set_quiet(quiet: bool) -> None:
+    """`-q/--quiet` for the whole process: every Progress is then a no-op."""
+    global _QUIET
+    _QUIET = bool(quiet)
+
+
+def colour_enabled(stream: Optional[TextIO] = None, environ: Optional[Mapping[str, str]] = None) -> bool:
+    """Whether to write ANSI colour to ``stream``: ``NO_COLOR`` (non-empty) turns it off
+    (https://no-color.org); ``FORCE_COLOR`` (non-empty; "0"/"false"/"no"/"off" mean off) decides
+    otherwise (https://force-color.org); else only on a terminal whose ``TERM`` is not ``dumb``."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    forced = env.get("FORCE_COLOR")
+    if forced:
+        return forced.strip().lower() not in _FALSE_WORDS
+    if env.get("TERM") == "dumb":
+        return False
+    return _isatty(sys.stderr if stream is None else stream)
+
+
+_CODES = {"red": "31", "yellow": "33", "green": "32", "bold": "1", "dim": "2"}
+
+
+def paint(text: str, colour: str, stream: Optional[TextIO] = None) -> str:
+    """``text`` wrapped in the ANSI code for ``colour`` when colour_enabled(stream), else unchanged."""
+    if not text or not colour_enabled(stream):
+        return text
+    return f"\033[{_CODES[colour]}m{text}\033[0m"
+
+
+def _isatty(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None:
+        return False
+    try:
+        return bool(isatty())
+    except (ValueError, OSError):  # closed or detached stream
+        return False
 
 
 def _env_true(value: Optional[str]) -> bool:
@@ -34,25 +77,20 @@ def enabled_for(stream: Optional[TextIO] = None, quiet: bool = False,
                 environ: Optional[Mapping[str, str]] = None) -> bool:
     """Whether progress should be drawn on ``stream`` (default: ``sys.stderr``).
 
-    False when ``quiet``; when ``NO_COLOR`` is set to a non-empty value (https://no-color.org);
-    when ``CI`` is set to a true value (GitHub Actions, GitLab, ... set ``CI=true``); or when the
-    stream is not a terminal (or is closed, or has no ``isatty``).
+    False when ``quiet`` (or -q/--quiet for the process, see set_quiet); when ``NO_COLOR`` is set
+    to a non-empty value (https://no-color.org); when ``CI`` is set to a true value (GitHub
+    Actions, GitLab, ... set ``CI=true``) or ``TERM=dumb``; or when the stream is not a terminal (or
+    is closed, or has no ``isatty``). ``FORCE_COLOR`` forces colour, not a ``\\r`` status line:
+    in a log that line would be noise.
     """
-    if quiet:
+    if quiet or _QUIET:
         return False
     env = os.environ if environ is None else environ
     if env.get("NO_COLOR"):
         return False
-    if _env_true(env.get("CI")):
+    if _env_true(env.get("CI")) or env.get("TERM") == "dumb":
         return False
-    stream = sys.stderr if stream is None else stream
-    isatty = getattr(stream, "isatty", None)
-    if isatty is None:
-        return False
-    try:
-        return bool(isatty())
-    except (ValueError, OSError):  # closed or detached stream
-        return False
+    return _isatty(sys.stderr if stream is None else stream)
 
 
 class Progress:

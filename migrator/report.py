@@ -121,12 +121,15 @@ def _markdown(plan: MigrationPlan) -> str:
 
 
 def _github(plan: MigrationPlan) -> str:
+    from migrator.github import command
+
     out = []
     for s in plan.sites:
-        out.append(f"::warning file={s.path},line={s.line},title=halo-migrate::estimate_halo_output_elems "
-                   f"is pending migration to calculate_precise_halo_output_elems (run halo-migrate apply)")
+        out.append(command("warning", "estimate_halo_output_elems is pending migration to "
+                           "calculate_precise_halo_output_elems (run halo-migrate apply)",
+                           file=s.path, line=s.line, title="halo-migrate"))
     for w in plan.warnings:
-        out.append(f"::notice title=halo-migrate::{w}")
+        out.append(command("notice", w, title="halo-migrate"))
     if not plan.pending:
-        out.append(f"::notice title=halo-migrate::{STATE_WORDS.get(plan.state, plan.state)}")
+        out.append(command("notice", STATE_WORDS.get(plan.state, plan.state), title="halo-migrate"))
     return "\n".join(out)

@@ -45,7 +45,7 @@ def snapshot(root: Path) -> dict:
 
 def run_cli(*argv, env=None, cwd=None):
     """Run the real console entry point in a subprocess (exit code, stdout, stderr)."""
-    e = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    e = {**os.environ, "PYTHONPATH": str(REPO), "FORCE_COLOR": "", **(env or {})}  # plain stderr unless asked
     res = subprocess.run([sys.executable, "-m", "migrator", *map(str, argv)], capture_output=True, text=True,
                          env=e, cwd=cwd)
     return res.returncode, res.stdout, res.stderr

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 HOOKS = REPO / ".pre-commit-hooks.yaml"
-WORKFLOW = REPO / "docs" / "ci" / "github-actions-halo-migrate.yml"
+WORKFLOW = REPO / "docs" / "ci" / "github-actions-halo-migrate.yaml"
 
 try:  # PyYAML is not a dependency; use it when it happens to be installed
     import yaml

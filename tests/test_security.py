@@ -347,9 +347,9 @@ def test_git_is_always_run_with_fsmonitor_and_hooks_disabled():
         git = FakeGit()
 
     gitops.run(FakeRepo(), "status")
-    gitops._head_blob(FakeRepo(), "a.cpp")
     assert seen and all(cmd[:len(SAFE_GIT)] == SAFE_GIT for cmd in seen), seen
-    # every other place that starts git on a checkout goes through one of those two (demo.py only
+    # every other place that starts git on a checkout goes through run(); HEAD's blobs and trees are
+    # read through GitPython's object database (`git cat-file --batch`: no hook, filter or fsmonitor) (demo.py only
     # runs git on the temporary repository it creates itself from the bundled fixture)
     for path in _python_sources():
         text = path.read_text(encoding="utf-8")

@@ -35,7 +35,8 @@ class Checkout:
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "Checkout":
+    def open(cls, path: str | os.PathLike, discover: bool = False) -> "Checkout":
+        """The checkout at `path`; with `discover`, the checkout `path` is inside (see find_root)."""
         p = Path(path)
         if not p.exists():
             raise BadPath(f"{path}: no such file or directory")
@@ -46,6 +47,8 @@ class Checkout:
             os.listdir(root)
         except OSError as exc:
             raise BadPath(f"{path}: cannot read directory ({exc.strerror})") from None
+        if discover:
+            root = find_root(root)
         return cls(root=root, is_git=_is_git_worktree_root(root))
 
     # ---- listing -------------------------------------------------------------------------
@@ -231,6 +234,19 @@ class Checkout:
         except OSError as exc:
             self.warnings.append(f"{rel}: unreadable ({exc.strerror})")
             return None
+
+
+# A tree that is not a git repository is recognised by tt-metal's C++ layout.
+ROOT_MARKER = "ttnn/cpp/ttnn"
+
+
+def find_root(start: Path) -> Path:
+    """Like git: `start` or the nearest directory above it that is a checkout's top (has `.git`, or
+    for a tree that is not a git repository, tt-metal's `ttnn/cpp/ttnn`); `start` when none is."""
+    for d in (start, *start.parents):
+        if (d / ".git").exists() or (d / ROOT_MARKER).is_dir():
+            return d
+    return start
 
 
 def _is_git_worktree_root(root: Path) -> bool:

@@ -1,8 +1,11 @@
 """Generic refactoring steps that produce Edits: add a parameter or an argument after a given one
 (copying the separator the code already uses), delete a declaration with its stray semicolon and
-one surrounding blank line, rename a local from its declaration to the end of its block."""
+one surrounding blank line, rename a local from its declaration to the end of its block (and the
+label naming it in a log format string)."""
 
 from __future__ import annotations
+
+import re
 
 import tree_sitter as ts
 
@@ -38,9 +41,18 @@ def insert_after_item(src: SourceFile, items: list[ts.Node], index: int, new_tex
     return Edit(anchor, anchor, sep + new_text, origin)
 
 
-def add_parameter(src: SourceFile, fn: ts.Node, after_index: int, param_text: str, origin: str) -> Edit:
+def add_parameter(src: SourceFile, fn: ts.Node, after_index: int, param_text: str, origin: str,
+                  comment: str | None = None) -> Edit:
+    """`comment` (what the new parameter holds) goes on its own `//` line above it where the list
+    has one parameter per line, else in a `/* */` just before it."""
     plist = cpp.parameter_list(fn)
     items = [p.node for p in cpp.parameters(fn)]
+    if comment:
+        sep = _separator(src, items, max(after_index, 0)) if items else ", "
+        if "\n" in sep and after_index >= 0:
+            param_text = f"// {comment}{sep[sep.index(chr(10)):]}{param_text}"
+        else:
+            param_text = f"/* {comment} */ {param_text}"
     return insert_after_item(src, items, after_index, param_text, origin, plist)
 
 
@@ -72,6 +84,29 @@ def delete_statement(src: SourceFile, node: ts.Node, origin: str) -> Edit:
     elif blank_before:
         start = src.line_start(start - 1)
     return Edit(start, end, "", origin)
+
+
+def rename_format_labels(src: SourceFile, block: ts.Node, after_byte: int, old: str, new: str,
+                         origin: str) -> list[Edit]:
+    """`old` -> `new` as a whole word inside the string literals of every call (from `after_byte` on)
+    that also passes the variable `old` itself: the label of a logged value (`"old = {}", old`)
+    follows the variable's rename. Other strings are left alone."""
+    word = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(old.encode()) + rb"(?![A-Za-z0-9_])")
+    edits = []
+    for n in cpp.walk(block):
+        if n.type != "argument_list" or n.start_byte < after_byte:
+            continue
+        args = cpp.named_children(n)
+        if not any(a.type == "identifier" and cpp.text(a) == old for a in args):
+            continue
+        for a in args:
+            literals = [a] if a.type == "string_literal" else (
+                [c for c in cpp.named_children(a) if c.type == "string_literal"] if a.type == "concatenated_string"
+                else [])
+            for lit in literals:
+                for m in word.finditer(src.data, lit.start_byte, lit.end_byte):
+                    edits.append(Edit(m.start(), m.end(), new, origin))
+    return edits
 
 
 def rename_in_block(src: SourceFile, block: ts.Node, after_byte: int, old: str, new: str, origin: str,

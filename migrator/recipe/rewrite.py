@@ -10,7 +10,7 @@ import tree_sitter as ts
 
 from migrator.engine import cpp
 from migrator.engine.edits import Edit
-from migrator.engine.refactor import rename_in_block
+from migrator.engine.refactor import rename_format_labels, rename_in_block
 from migrator.engine.render import indent_lines, render
 from migrator.engine.scope import PREPROC_BRANCHES
 from migrator.recipe import names
@@ -122,14 +122,21 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
         variables["wrap"] = len(indent) + len(one_line) > COLUMN_LIMIT
         text = indent_lines(render("call_site.cpp.j2", **variables).rstrip("\n"), indent,
                             first=starts_line or wrapped)
-        edits.append(Edit(at, stmt.end_byte, text, origin))
+        before, after = _blank_lines_around(src, line_start, stmt.end_byte) if starts_line and not wrapped else ("", "")
+        edits.append(Edit(at, stmt.end_byte, before + text + after, origin))
         if new != old:
             edits.extend(rename_in_block(src, block, stmt.end_byte, old, new, f"rename {old} → {new}",
                                          skip=_other_branches(stmt, block)))
+            edits.extend(rename_format_labels(src, block, stmt.end_byte, old, new,
+                                              f"relabel {old} → {new} in log format strings"))
     else:
         block_text = indent_lines(render("config_block.cpp.j2", **config).rstrip("\n"), indent,
                                   first=starts_line or wrapped)
-        edits.append(Edit(at, at, block_text + "\n" + ("" if starts_line else indent), origin))
+        if starts_line and not wrapped:
+            before = _blank_lines_around(src, line_start, stmt.end_byte)[0]
+            edits.append(Edit(at, at, before + block_text + "\n\n", origin))
+        else:
+            edits.append(Edit(at, at, block_text + "\n" + ("" if starts_line else indent), origin))
         call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
                            shard_shape=shard_shape)
         edits.append(Edit(site.call.start_byte, site.call.end_byte, call_text, origin))
@@ -151,6 +158,19 @@ def _braced(src, start: int, end: int, inside: list[Edit], outer: str, starts_li
         cursor = e.end
     pieces.append(_indented_more(src, cursor, end))
     return Edit(start, end, (outer if starts_line else "") + "{\n" + "".join(pieces) + "\n" + outer + "}", origin)
+
+
+def _blank_lines_around(src, line_start: int, end: int) -> tuple[str, str]:
+    """Blank lines that set the inserted block apart the way tt-metal's code (and upstream's own
+    migration, #30446) does: one before it unless it opens its block or follows a blank line, one
+    after the rewritten statement unless a blank line or the block's `}` follows."""
+    prev_start = src.line_start(line_start - 1) if line_start > 0 else 0
+    prev = src.data[prev_start:line_start].strip()
+    before = "" if line_start == 0 or not prev or prev.endswith(b"{") else "\n"
+    next_line = src.data[src.line_end(end) : src.line_end(src.line_end(end))].strip() if end < len(src.data) else b""
+    rest_of_line = src.data[end : src.line_end(end)].strip()
+    after = "" if rest_of_line or not next_line or next_line.startswith(b"}") else "\n"
+    return before, after
 
 
 def _indented_more(src, start: int, end: int) -> str:

@@ -110,10 +110,15 @@ def plan_slice_geometry(site) -> SliceGeometry | None:
         geo.edits.append((site.path, add_argument(site.src, call, len(args) - 1, hw_text, f"pass {INPUT_HW}")))
         geo.edits.append((site.path, add_argument(site.src, call, len(args) - 1 + 0, pad_text, f"pass {PADDING}")))
         geo.passed.append((site.src.line(call), hw_text, pad_text))
+    # Beside the padded sizes the lambda already takes, each new parameter says what it holds.
+    hw_note = f"without padding ({cpp.text(h)}/{cpp.text(w)} include it)"
+    pad_note = "{top, bottom, left, right}, incl. a tile-rounded width's right padding"
     new_params = f"const {INPUT_HW_TYPE}& {INPUT_HW}"
-    geo.edits.append((site.path, add_parameter(site.src, lam, len(params) - 1, new_params, f"add {INPUT_HW}")))
+    geo.edits.append((site.path, add_parameter(site.src, lam, len(params) - 1, new_params, f"add {INPUT_HW}",
+                                               comment=hw_note)))
     geo.edits.append((site.path, add_parameter(site.src, lam, len(params) - 1,
-                                               f"const {PADDING_TYPE}& {PADDING}", f"add {PADDING}")))
+                                               f"const {PADDING_TYPE}& {PADDING}", f"add {PADDING}",
+                                               comment=pad_note)))
     return geo
 
 

@@ -86,8 +86,14 @@ def run_verify(checkout, args) -> int:
     report = verify_report(str(checkout.root), plan, sites, specset.specs, grids, specset.sources, specset.warnings,
                            quiet=getattr(args, "quiet", False))
     fmt = getattr(args, "format", "text") or "text"
-    text = render(report, fmt)
-    print(text, end="" if text.endswith("\n") else "\n")
+    if fmt == "github":  # annotations on stdout; the Markdown report in the step summary when there is one
+        from migrator.github import write_step_summary
+
+        text = render_github(report, with_markdown=not write_step_summary(render_markdown(report)))
+    else:
+        text = render(report, fmt)
+    if text:
+        print(text, end="" if text.endswith("\n") else "\n")
     return 0 if report["ok"] else 1
 
 
@@ -182,15 +188,20 @@ def render_markdown(report: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_github(report: dict) -> str:
+def render_github(report: dict, with_markdown: bool = True) -> str:
+    """Annotations (escaped workflow commands), then the Markdown report unless it went to the step
+    summary instead."""
+    from migrator.github import command
+
     out = []
     for s in report["sites"]:
         for m in s["mismatch_examples"]:
-            out.append(f"::error file={s['file']},line={s['line']}::verify mismatch ({', '.join(m['fields'])}) for "
-                       f"spec {_spec(m['spec'])} {m['layout']}/{m['grid']}: call site {m['call_site']}, "
-                       f"runtime {m['runtime']}")
+            out.append(command("error", f"verify mismatch ({', '.join(m['fields'])}) for spec {_spec(m['spec'])} "
+                               f"{m['layout']}/{m['grid']}: call site {m['call_site']}, runtime {m['runtime']}",
+                               file=s["file"], line=s["line"]))
         if s["under_allocations"]:
-            out.append(f"::notice file={s['file']},line={s['line']}::old estimate under-allocated the halo output "
-                       f"for {s['under_allocations']} evaluations")
-    out.append(render_markdown(report).rstrip("\n"))
-    return "\n".join(out) + "\n"
+            out.append(command("notice", f"old estimate under-allocated the halo output for "
+                               f"{s['under_allocations']} evaluations", file=s["file"], line=s["line"]))
+    if with_markdown:
+        out.append(render_markdown(report).rstrip("\n"))
+    return "\n".join(out) + "\n" if out else ""

@@ -41,15 +41,3 @@ def diffstat(old: dict[str, bytes], new: dict[str, bytes]) -> tuple[list[tuple[s
         rows.append((p, plus, minus))
         ins, dels = ins + plus, dels + minus
     return rows, ins, dels
-
-
-def format_diffstat(old: dict[str, bytes], new: dict[str, bytes], created=frozenset()) -> str:
-    rows, ins, dels = diffstat(old, new)
-    if not rows:
-        return ""
-    width = max(len(p) for p, _, _ in rows)
-    lines = [f" {p.ljust(width)} | {a + d:>3} {'+' * min(a, 40)}{'-' * min(d, 40)}" for p, a, d in rows]
-    lines.append(f" {len(rows)} file{'s' if len(rows) != 1 else ''} changed, {ins} insertion{'s' if ins != 1 else ''}(+), "
-                 f"{dels} deletion{'s' if dels != 1 else ''}(-)")
-    lines += [f" create mode 100644 {p}" for p in sorted(created)]
-    return "\n".join(lines) + "\n"

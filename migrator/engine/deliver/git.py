@@ -3,7 +3,9 @@ call, so a checkout's configuration cannot make this tool run a program."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tempfile
 
 from migrator.engine.checkout import SAFE_GIT
@@ -31,15 +33,13 @@ def run(repo, *args, env=None, binary: bool = False):
         return repo.git.execute([*SAFE_GIT, *args], env={**_ENV, **(env or {})}, with_extended_output=False,
                                 strip_newline_in_stdout=False, stdout_as_string=not binary)
     except git.GitCommandError as exc:
-        raise GitFailure(f"git {args[0]}: {str(exc.stderr).strip() or exc}") from None
+        verb = next((a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-c")), "")
+        detail = " ".join(str(exc.stderr).strip().strip("'").replace("stderr: ", "").split()) or str(exc)
+        raise GitFailure(f"git {verb}: {detail[:300]}") from None
 
 
 def has_head(repo) -> bool:
-    try:
-        run(repo, "rev-parse", "--verify", "-q", "HEAD")
-        return True
-    except GitFailure:
-        return False
+    return repo.head.is_valid()
 
 
 def require_commits(root) -> None:
@@ -81,56 +81,149 @@ def dirty_paths(root, paths: list[str]) -> list[str]:
 
 
 def _head_blob(repo, path: str) -> bytes:
-    return run(repo, "cat-file", "blob", f"HEAD:{path}", binary=True)
-
-
-def author(root) -> str:
+    """HEAD's bytes of `path` (GitPython's object database; no filter runs)."""
     try:
-        repo = open_repo(root)
-        name = run(repo, "config", "user.name").strip()
-        mail = run(repo, "config", "user.email").strip()
-        if name and mail:
-            return f"{name} <{mail}>"
-    except Exception:  # noqa: BLE001 - fall back to the tool's own identity
-        pass
-    return "halo-migrate <halo-migrate@users.noreply.github.com>"
+        obj = repo.head.commit.tree[path]
+    except (KeyError, ValueError):
+        raise GitFailure(f"{path}: not in HEAD") from None
+    if obj.type != "blob":
+        raise GitFailure(f"{path}: not a file in HEAD")
+    return obj.data_stream.read()
 
 
-def create_branch(root, name: str, new_contents: dict[str, bytes], message: str, force: bool = False) -> str:
-    """One commit on top of HEAD holding `new_contents`, on branch `name`, built in a temporary
-    index: HEAD, the real index and the working tree are not touched."""
+FALLBACK_NAME = "halo-migrate"
+FALLBACK_EMAIL = "halo-migrate@users.noreply.github.com"
+
+
+def identity(repo):
+    """(author, committer, note): the identity git itself would commit with (environment, then the
+    checkout's and the user's config, as `git var` resolves them). Where git has none (a fresh
+    machine, most CI runners), a clearly named fallback and a one-line note saying so."""
+    from git import Actor
+
+    actors = []
+    for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        try:
+            m = _IDENT.match(run(repo, "var", var).strip())
+        except GitFailure:
+            m = None
+        if m is None:
+            note = (f"no git identity configured (user.name/user.email); committing as "
+                    f"{FALLBACK_NAME} <{FALLBACK_EMAIL}>")
+            return Actor(FALLBACK_NAME, FALLBACK_EMAIL), Actor(FALLBACK_NAME, FALLBACK_EMAIL), note
+        actors.append(Actor(m.group(1), m.group(2)))
+    return actors[0], actors[1], None
+
+
+_IDENT = re.compile(r"^(.*?) <([^<>]*)> \d+ [+-]\d{4}$")
+
+
+def _blob_sha(data: bytes) -> bytes:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
+
+
+def _commit(repo, parent, contents: dict[str, bytes], message: str, author, committer):
+    """A commit whose tree is `parent`'s (or empty) with `contents` replacing/adding files, built in a
+    temporary index (GitPython's in-memory IndexFile, written to a temp file for `git write-tree`,
+    which writes only the trees that are new). The real index and the work tree are not touched;
+    no ref is moved."""
+    from io import BytesIO
+
+    from git import Commit, Tree
+    from git.index import IndexFile
+    from git.index.typ import BaseIndexEntry, IndexEntry
+    from gitdb.base import IStream
+
+    with tempfile.TemporaryDirectory(prefix="halo-migrate-") as tmp:
+        index_file = os.path.join(tmp, "index")
+        if parent is not None:
+            index = IndexFile.new(repo, parent.tree)
+        else:
+            index = IndexFile(repo, index_file)
+            index.entries = {}
+        for path, data in sorted(contents.items()):
+            binsha = repo.odb.store(IStream("blob", len(data), BytesIO(data))).binsha
+            old = index.entries.get((path, 0))
+            mode = old.mode if old is not None else 0o100644
+            index.entries[(path, 0)] = IndexEntry.from_base(BaseIndexEntry((mode, binsha, 0, path)))
+        index.write(index_file, ignore_extension_data=True)
+        tree = run(repo, "write-tree", env={"GIT_INDEX_FILE": index_file}).strip()
+    return Commit.create_from_tree(repo, Tree(repo, bytes.fromhex(tree)), message,
+                                   parent_commits=[parent] if parent is not None else [], head=False,
+                                   author=author, committer=committer)
+
+
+def _head_commit(repo):
+    return repo.head.commit if has_head(repo) else None
+
+
+def _base_commit(repo, originals: dict[str, bytes], author, committer):
+    """HEAD when it holds `originals`; otherwise a commit on HEAD (or a root commit) holding them,
+    so a patch is always exactly `originals` -> new."""
+    head = _head_commit(repo)
+    if head is not None:
+        from git.index import IndexFile
+
+        entries = IndexFile.new(repo, head.tree).entries
+        if all((p, 0) in entries and entries[(p, 0)].binsha == _blob_sha(d) for p, d in originals.items()):
+            return head
+    return _commit(repo, head, originals, "halo-migrate: the files as they were read\n", author, committer)
+
+
+def mailbox_patch(root, is_git: bool, originals: dict[str, bytes], new: dict[str, bytes], message: str,
+                  signature: str, created=frozenset()) -> tuple[bytes, str | None]:
+    """(`git format-patch` of the migration commit, identity note). In a git checkout the commit is
+    built on HEAD (unreferenced; `git gc` drops it); elsewhere in a throwaway repository. Paths in
+    `created` are new files (absent from the base)."""
+    originals = {p: d for p, d in originals.items() if p not in created}
+    if is_git:
+        return _format_patch(open_repo(root), originals, new, message, signature)
+    import git
+
+    with tempfile.TemporaryDirectory(prefix="halo-migrate-patch-") as tmp:
+        try:
+            repo = git.Repo.init(tmp, bare=True)
+        except Exception as exc:  # noqa: BLE001
+            raise GitFailure(f"cannot create a temporary repository for the patch ({exc.__class__.__name__})") from None
+        try:
+            return _format_patch(repo, originals, new, message, signature)
+        finally:
+            repo.close()
+
+
+def _format_patch(repo, originals, new, message, signature):
+    author, committer, note = identity(repo)
+    base = _base_commit(repo, {p: originals[p] for p in new if p in originals}, author, committer)
+    commit = _commit(repo, base, new, message, author, committer)
+    text = run(repo, "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "format-patch", "--stdout",
+               f"--signature={signature}", f"{base.hexsha}..{commit.hexsha}", binary=True)
+    return text, note
+
+
+def create_branch(root, name: str, new_contents: dict[str, bytes], message: str,
+                  force: bool = False) -> tuple[str, str | None]:
+    """(sha, identity note): one commit on top of HEAD holding `new_contents`, on branch `name`,
+    built in a temporary index: HEAD, the real index and the working tree are not touched."""
+    from git import Head
+
     repo = open_repo(root)
     _require_head(repo, root)
     try:
         run(repo, "check-ref-format", "--branch", name)
     except GitFailure:
         raise GitFailure(f"'{name}' is not a valid branch name") from None
-    exists = True
-    try:
-        run(repo, "rev-parse", "--verify", "-q", f"refs/heads/{name}")
-    except GitFailure:
-        exists = False
+    exists = Head(repo, f"refs/heads/{name}").is_valid()
     if exists and not force:
         raise BranchExists(f"branch '{name}' already exists (use --force to replace it)")
     if exists and _current_branch(repo) == f"refs/heads/{name}":
         raise BranchExists(f"branch '{name}' is checked out; refusing to move it under the working tree")
-    with tempfile.TemporaryDirectory(prefix="halo-migrate-") as tmp:
-        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
-        run(repo, "read-tree", "HEAD", env=env)
-        for path, data in sorted(new_contents.items()):
-            blob_file = os.path.join(tmp, "blob")
-            with open(blob_file, "wb") as fh:
-                fh.write(data)
-            sha = run(repo, "hash-object", "-w", "--no-filters", blob_file).strip()
-            mode = _mode_in_head(repo, path)
-            run(repo, "update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}", env=env)
-        tree = run(repo, "write-tree", env=env).strip()
-        msg_file = os.path.join(tmp, "msg")
-        with open(msg_file, "w", encoding="utf-8") as fh:
-            fh.write(message)
-        commit = run(repo, "commit-tree", tree, "-p", "HEAD", "-F", msg_file).strip()
-    run(repo, "update-ref", "-m", "halo-migrate", f"refs/heads/{name}", commit)
-    return commit
+    author, committer, note = identity(repo)
+    commit = _commit(repo, repo.head.commit, new_contents, message, author, committer)
+    try:
+        repo.create_head(name, commit, force=True, logmsg="halo-migrate")
+    except Exception as exc:  # noqa: BLE001 - a ref that cannot be written is one line
+        raise GitFailure(f"cannot write refs/heads/{name} ({exc.__class__.__name__}: {exc})") from None
+    return commit.hexsha, note
 
 
 def _current_branch(repo) -> str:
@@ -141,9 +234,4 @@ def _current_branch(repo) -> str:
         return ""
 
 
-def _mode_in_head(repo, path: str) -> str:
-    out = run(repo, "ls-tree", "HEAD", "--", path).strip()
-    return out.split()[0] if out else "100644"
-
-
-__all__ = ["BranchExists", "DirtyFiles", "create_branch", "dirty_paths", "author"]
+__all__ = ["BranchExists", "DirtyFiles", "create_branch", "dirty_paths", "identity", "mailbox_patch"]

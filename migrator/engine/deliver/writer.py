@@ -13,14 +13,16 @@ import json
 import os
 from pathlib import Path
 
-from migrator.errors import DirtyFiles, RecoveryNeeded, UnsafePath
+from migrator.errors import DirtyFiles, PostconditionFailed, RecoveryNeeded, UnsafePath
 
 JOURNAL = "halo-migrate.journal"
 
 
 def journal_path(root: Path) -> Path:
-    git_dir = root / ".git"
-    return (git_dir if git_dir.is_dir() else root) / JOURNAL
+    from migrator.engine.deliver.lock import private_dir
+
+    git_dir = private_dir(root)
+    return (git_dir if git_dir is not None else root) / JOURNAL
 
 
 def _fsync_dir(path: Path) -> None:
@@ -60,7 +62,9 @@ def _checked(root: Path, rel: str) -> Path:
 def write_all(root: Path, originals: dict[str, bytes], new: dict[str, bytes], _crash_after: int | None = None,
               created=frozenset()) -> None:
     """Replace every file in `new`; `originals` must still be what is on disk. Paths in `created`
-    must not exist yet (an interrupted run removes them again)."""
+    must not exist yet (an interrupted run removes them again). Returns only once every file has
+    been read back from disk and is exactly what was written (the caller holds the checkout lock,
+    see lock.py)."""
     recover(root)
     paths = {rel: _checked(root, rel) for rel in new}
     for rel, p in paths.items():
@@ -93,10 +97,22 @@ def write_all(root: Path, originals: dict[str, bytes], new: dict[str, bytes], _c
         _fsync_dir(p)
     journal.unlink()
     _fsync_dir(journal.parent)
+    not_new = [rel for rel, p in sorted(paths.items()) if _read_or_none(p) != new[rel]]
+    if not_new:
+        raise PostconditionFailed(f"{', '.join(not_new)}: not what was written once the apply finished "
+                                  "(changed by something else meanwhile); check the tree")
+
+
+def _read_or_none(p: Path) -> bytes | None:
+    try:
+        return p.read_bytes()
+    except OSError:
+        return None
 
 
 def recover(root: Path) -> list[str]:
-    """Undo an interrupted write_all: restore every original listed in the journal."""
+    """Undo an interrupted write_all: restore every original listed in the journal. Call it only
+    while holding the checkout lock: a journal then belongs to a run that died."""
     journal = journal_path(root)
     stale = journal.with_name(journal.name + ".tmp")
     if stale.exists():
