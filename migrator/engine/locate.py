@@ -159,9 +159,18 @@ def _parse_error_near(src: SourceFile, node: ts.Node) -> str | None:
     if unit is None:
         unit = cpp.statement_of(node)
     if unit is not None and unit.has_error:
-        bad = next((n for n in cpp.walk(unit) if n.is_error or n.is_missing), unit)
-        return f"parse error at line {src.line(bad)}"
+        bad = next((n for n in cpp.walk(unit) if n.is_error or (n.is_missing and not _grammar_quirk(n))), None)
+        if bad is not None:
+            return f"parse error at line {src.line(bad)}"
     return None
+
+
+def _grammar_quirk(missing: ts.Node) -> bool:
+    """A MISSING node that tree-sitter-cpp inserts into valid C++: a braced default argument
+    (`const Foo& f = {}`, `std::array<uint32_t, 2> d = {1, 1}`) is read as a compound literal with a
+    missing type."""
+    parent = missing.parent
+    return missing.type == "type_identifier" and parent is not None and parent.type == "compound_literal_expression"
 
 
 def _constant(cond: ts.Node | None) -> int | None:

@@ -197,9 +197,9 @@ def _thread_missing_stride(project: Project, sites: list[Site], plan: MigrationP
             add(path, edit)
         for site in group:
             site.threaded[names.STRIDE] = Expr(
-                names.STRIDE, f"new parameter `{thread.param_type} {names.STRIDE}` of {thread.function} "
+                thread.param_name, f"new parameter `{thread.param_type} {thread.param_name}` of {thread.function} "
                 f"(threaded; {len(thread.callers)} callers updated)")
-        plan.steps.append(f"thread `{names.STRIDE}` into {thread.function} "
+        plan.steps.append(f"thread `{thread.param_name}` into {thread.function} "
                           f"({len(thread.declarations)} declaration(s), {len(thread.definitions)} definition(s), "
                           f"{len(thread.callers)} caller(s))")
 
