@@ -31,6 +31,7 @@ class Occurrence:
     function: str = ""  # enclosing named function
     lambda_name: str = ""  # enclosing lambda's variable, if any
     detail: str = ""  # macro name, directive line or what the tree has there (for the non-syntax kinds)
+    offset: int = -1  # byte offset of the mention itself (`node` may be larger: a macro body, an ERROR)
 
     def describe(self) -> str:
         where = self.function + (f" → lambda {self.lambda_name}" if self.lambda_name else "")
@@ -91,8 +92,9 @@ def find_occurrences(src: SourceFile, name: str) -> list[Occurrence]:
         if node.start_byte not in in_code:  # the tree has an identifier where the lexer saw a comment/string
             fn, lam = enclosing_names(node)
             found.append(Occurrence(src.path, src.line(node), "unclassified", node, node.parent, fn, lam,
-                                    "the parser reads an identifier inside what looks like a comment or string"))
-    found.sort(key=lambda o: o.node.start_byte)
+                                    "the parser reads an identifier inside what looks like a comment or string",
+                                    node.start_byte))
+    found.sort(key=lambda o: o.offset)
     return found
 
 
@@ -105,7 +107,7 @@ def _occurrence_at(src: SourceFile, name: str, start: int, end: int) -> Occurren
     fn, lam = enclosing_names(node) if node is not None else ("", "")
 
     def occ(kind: str, owner: ts.Node | None, detail: str = "") -> Occurrence:
-        return Occurrence(src.path, line, kind, node, owner, fn, lam, detail)
+        return Occurrence(src.path, line, kind, node, owner, fn, lam, detail, start)
 
     macro = cpp.enclosing(node, "preproc_def", "preproc_function_def") if node is not None else None
     if node is not None and node.type in ("preproc_def", "preproc_function_def"):
@@ -150,8 +152,9 @@ def _parse_error_near(src: SourceFile, node: ts.Node) -> str | None:
     (or, outside functions, the declaration) holding it has a syntax error or a missing token."""
     unit = None
     for a in cpp.ancestors(node):
-        if a.is_error:
-            return f"parse error at line {src.line(a)}"
+        if a.is_error:  # the innermost region the parser could not read
+            first, last = a.start_point[0] + 1, a.end_point[0] + 1
+            return f"parse error at line {first}" if first == last else f"parse error in lines {first}-{last}"
         if unit is None and a.type == "function_definition":
             unit = a
     if node.is_error or node.is_missing:

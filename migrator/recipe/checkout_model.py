@@ -35,7 +35,7 @@ class CheckoutModel:
 
     def halo_kind(self, occ: Occurrence) -> "HaloKind":
         """Whose halo a call of the estimate sizes (see `classify_halo`)."""
-        return self.halo_kinds.get((occ.path, occ.node.start_byte)) or HaloKind("conv", "")
+        return self.halo_kinds.get((occ.path, occ.offset)) or classify_halo(occ)
 
     @property
     def calls(self) -> list[Occurrence]:
@@ -126,7 +126,7 @@ def read_model(project: Project) -> CheckoutModel:
         parallel_config_struct=structs.get(names.PARALLEL_CONFIG_TYPE), shard_boundaries_arity=arity,
         helpers=helpers, precise_declared=precise_declared, precise_defined=precise_defined,
         estimate_variant=variant, warnings=warnings,
-        halo_kinds={(o.path, o.node.start_byte): classify_halo(o) for o in occurrences if o.kind == "call"},
+        halo_kinds={(o.path, o.offset): classify_halo(o) for o in occurrences if o.kind == "call"},
     )
 
 
@@ -171,7 +171,7 @@ def classify_halo(occ: Occurrence) -> HaloKind:
             if t.rstrip("_") in POOL_SCOPE_NAMES and t not in seen:
                 seen.append(t)
     if seen:
-        return HaloKind("pool", ", ".join(where + [f"{', '.join(seen)} in scope"]))
+        return HaloKind("pool", "; ".join([", ".join(where)] * bool(where) + [f"{', '.join(seen)} in scope"]))
     if where:
         return HaloKind("unknown", f"pool code ({', '.join(where)}), though {occ.function or 'the function'} has "
                         "no pool parameters in scope")
