@@ -19,6 +19,7 @@ from migrator.engine.project import Project
 from migrator.engine.source import SourceFile
 from migrator.errors import ThreadingBlocked
 from migrator.recipe.checkout_model import read_model
+from migrator.recipe.plan import build_plan
 from migrator.recipe.threading import plan_threading
 
 EST = "estimate_halo_output_elems"
@@ -326,3 +327,24 @@ def test_threading_refusals_are_threading_blocked(tmp_path):
     root = derive(tmp_path, [(CH, PLAIN, DEFAULTED)])
     with pytest.raises(ThreadingBlocked, match="parameter `kernel_size` of"):
         _thread_stride(root)
+
+
+@pytest.mark.skipif(__import__("shutil").which("g++") is None, reason="g++ not installed")
+def test_a_later_local_named_stride_makes_the_threaded_parameter_conv_stride(tmp_path):
+    """A byte pitch named `stride` declared after the site (so not the site's stride) takes the name:
+    the convolution stride is threaded as `conv_stride`, bound from it, and the result compiles."""
+    from test_compiles import compile_errors
+
+    pitch = "    [[maybe_unused]] const uint32_t stride = winning_config.size;  // bytes per core\n"
+    anchor = "    log_debug(\n        tt::LogOp,\n        \"Auto shard picked {} using {} bytes of L1 on {} cores\",\n"
+    root = derive(tmp_path, [(CU, anchor, pitch + anchor)])
+    plan = build_plan(Project(Checkout.open(root)))
+    assert [t.param_name for t in plan.threads] == ["conv_stride"]
+    stride_hw = [b.expr for sp in plan.sites for b in sp.bindings if b.field == "stride_hw"]
+    assert stride_hw == ["{conv_stride[0], conv_stride[1]}", "{params.stride[0], params.stride[1]}"]
+    new = plan.new_contents
+    assert b"    const std::array<uint32_t, 2>& kernel_size,\n    const std::array<uint32_t, 2>& conv_stride,\n" in new[CH]
+    assert pitch.encode() in new[CU]
+    for rel, data in new.items():
+        (root / rel).write_bytes(data)
+    assert compile_errors(root) == []

@@ -31,6 +31,8 @@ class EditSet:
         if edit.start > edit.end:
             raise EditConflict(f"{self.path}: edit from '{edit.origin}' has a negative range")
         for other in self.edits:
+            if (edit.start, edit.end, edit.text) == (other.start, other.end, other.text) and not edit.is_insertion:
+                return  # the same replacement asked for twice (e.g. one rename from two #if branches)
             if _overlaps(edit, other):
                 raise EditConflict(
                     f"{self.path}: '{edit.origin}' [{edit.start},{edit.end}) overlaps "

@@ -74,10 +74,13 @@ def delete_statement(src: SourceFile, node: ts.Node, origin: str) -> Edit:
     return Edit(start, end, "", origin)
 
 
-def rename_in_block(src: SourceFile, block: ts.Node, after_byte: int, old: str, new: str, origin: str) -> list[Edit]:
-    """Rename identifier `old` (not members, not strings) in `block` from `after_byte` on."""
+def rename_in_block(src: SourceFile, block: ts.Node, after_byte: int, old: str, new: str, origin: str,
+                    skip: tuple[tuple[int, int], ...] = ()) -> list[Edit]:
+    """Rename identifier `old` (not members, not strings) in `block` from `after_byte` on, outside
+    the byte ranges in `skip` (e.g. the other branches of an #if the declaration sits in)."""
     edits = []
     for n in cpp.walk(block):
-        if n.type == "identifier" and n.start_byte >= after_byte and cpp.text(n) == old:
+        if (n.type == "identifier" and n.start_byte >= after_byte and cpp.text(n) == old
+                and not any(a <= n.start_byte < b for a, b in skip)):
             edits.append(Edit(n.start_byte, n.end_byte, new, origin))
     return edits

@@ -113,6 +113,15 @@ def scope_at(src: SourceFile, point: ts.Node) -> Scope:
                     break
                 for n in _declared_names(src, stmt):
                     add(n)
+        elif anc.type in PREPROC_BRANCHES:
+            # Inside one branch of #if/#ifdef/#elif/#else: that branch's earlier declarations are
+            # visible; a sibling branch's are not (the point is in the `alternative` then).
+            if child != anc.child_by_field_name("alternative"):
+                for stmt in cpp.named_children(anc):
+                    if stmt.start_byte >= child.start_byte:
+                        break
+                    for n in _declared_names(src, stmt):
+                        add(n)
         elif anc.type in ("for_statement", "for_range_loop", "if_statement", "while_statement", "switch_statement"):
             for part in anc.named_children:
                 if part.start_byte >= child.start_byte:
@@ -154,7 +163,14 @@ def scope_at(src: SourceFile, point: ts.Node) -> Scope:
     return Scope(names, function, lambdas)
 
 
+PREPROC_BRANCHES = ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else")
+
+
 def _declared_names(src: SourceFile, stmt: ts.Node) -> list[Name]:
+    if stmt.type in PREPROC_BRANCHES:
+        # A finished #if/#else block before the point: a name it declares (in whichever branch
+        # the build takes) is visible after it.
+        return [n for sub in cpp.named_children(stmt) for n in _declared_names(src, sub)]
     if stmt.type != "declaration" or cpp.function_declarator(stmt) is not None:
         return []
     type_node = stmt.child_by_field_name("type")

@@ -1,5 +1,7 @@
 """Names and paths of the code this recipe migrates (tt-metal's ttnn conv2d / sliding-window code)."""
 
+import re
+
 ESTIMATE = "estimate_halo_output_elems"
 PRECISE = "calculate_precise_halo_output_elems"
 CONFIG_TYPE = "SlidingWindowConfig"
@@ -30,6 +32,12 @@ ESTIMATE_PARAM_ALIASES = {
 
 # The value threaded into the enclosing function when a site has no stride in scope.
 STRIDE = "stride"
+# A parameter with one of these names and a two-integer type is the op's stride handed down.
+STRIDE_NAME = re.compile(r"(?:conv_|orig_)?stride(?:_hw)?")
+CONFIG_STRIDE_FIELD = "stride_hw"
+CONFIG_STRIDE_TYPE = "uint32_pair_t"
+# Type aliases of the sliding-window header the tool must see through to spell element access.
+TYPE_ALIASES = {"uint32_pair_t": "std::pair<uint32_t, uint32_t>"}
 THREAD_AFTER_ROLE = "kernel_size"
 
 # Only a speed hint: looked up in the same pass as the estimate. Threading works for any function.

@@ -4,7 +4,7 @@ result is sound. Nothing here writes to disk."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migrator.engine import cpp
 from migrator.engine.edits import Edit, EditSet
@@ -16,11 +16,14 @@ from migrator.engine.scope import scope_at
 from migrator.engine.source import SourceFile, error_nodes
 from migrator.errors import ParseFailure, PostconditionFailed, ThreadingBlocked, UnsupportedShape
 from migrator.recipe import names
-from migrator.recipe.bindings import Binding, bind, slice_dims_include_padding
+from migrator.recipe.bindings import Binding, bind
+from migrator.recipe.facts import SiteFacts, analyze
 from migrator.recipe.checkout_model import CheckoutModel, read_model
 from migrator.recipe.rewrite import expression_roots, rewrite_site
 from migrator.recipe.slice_geometry import INPUT_HW as SLICE_INPUT_HW
+from migrator.recipe.slice_geometry import INPUT_HW_TYPE as SLICE_INPUT_TYPE
 from migrator.recipe.slice_geometry import PADDING as SLICE_PADDING
+from migrator.recipe.slice_geometry import PADDING_TYPE as SLICE_PADDING_TYPE
 from migrator.recipe.slice_geometry import plan_slice_geometry
 from migrator.recipe.site import Expr, Site, make_site
 from migrator.recipe.threading import ThreadPlan, plan_threading
@@ -43,6 +46,7 @@ class SitePlan:
     warnings: list[str] = field(default_factory=list)
     slice_dims_include_padding: bool = False
     arguments: dict[str, str] = field(default_factory=dict)  # estimate parameter meaning -> argument text
+    region: tuple[int, int] = field(default=(0, 0), repr=False)  # original bytes the rewrite covers
 
 
 @dataclass
@@ -83,30 +87,33 @@ def build_plan(project: Project) -> MigrationPlan:
     def add(path: str, edit: Edit) -> None:
         sets.setdefault(path, EditSet(path)).add(edit)
 
-    # 1. sites and what each needs
+    # 1. sites, and what is true at each (facts.py)
     sites = [make_site(project, occ, model.estimate_params) for occ in model.calls]
     for site in sites:
         site.project_helpers = dict(model.helpers)
+    param_types = _estimate_param_types(model)
+    local_names: set[str] = set()
+    facts = [analyze(site, param_types, local_names) for site in sites]
 
     # 2. threading: a stride that is not in scope becomes a parameter of the enclosing function;
     #    a DRAM slice's exact extents and padding become parameters of its lambda
-    _thread_missing_stride(project, sites, plan, add)
-    _thread_slice_geometry(sites, plan, add)
+    facts = _thread_missing_stride(project, sites, facts, plan, add)
+    facts = _thread_slice_geometry(sites, facts, plan, add)
 
     # 3. bind and rewrite each site
     fields = [f.name for f in model.config_struct.fields]
     introduced: dict[tuple[str, int], set[str]] = {}  # names each block gains from this plan
-    for site in sites:
-        bindings = bind(site, fields)
-        rw = rewrite_site(site, bindings, introduced)
+    for site, f in zip(sites, facts):
+        bindings, warnings = bind(f, fields)
+        rw = rewrite_site(site, f, bindings, introduced)
         for e in rw.edits:
             add(site.path, e)
         plan.sites.append(SitePlan(
             site.path, site.line, site.occurrence.function, site.occurrence.lambda_name, bindings,
-            rw.config_name, rw.result_old, rw.result_new, site.arg("shard_shape").text,
-            _roles(site), list(site.warnings), slice_dims_include_padding(site) is not None,
-            {role: " ".join(site.src.text(node).split()) for role, node in site.args.items()}))
-        plan.warnings.extend(site.warnings)
+            rw.config_name, rw.result_old, rw.result_new, f.arg("shard_shape").text,
+            _roles(f), warnings, f.slice is not None, {role: a.text for role, a in f.args.items()},
+            region=rw.region))
+        plan.warnings.extend(warnings)
         plan.steps.append(f"rewrite call at {site.path}:{site.line} ({site.occurrence.function}"
                           + (f" → {site.occurrence.lambda_name}" if site.occurrence.lambda_name else "") + ")")
         _ensure_include(project, site, add, plan)
@@ -170,12 +177,13 @@ def _account_for(occ, model: CheckoutModel) -> list[str]:
     return []
 
 
-def _thread_missing_stride(project: Project, sites: list[Site], plan: MigrationPlan, add) -> None:
+def _thread_missing_stride(project: Project, sites: list[Site], facts: list[SiteFacts], plan: MigrationPlan,
+                           add) -> list[SiteFacts]:
     """Sites without a stride in scope, grouped by enclosing named function: each function gets one
     new parameter (after kernel_size) and every caller passes its own stride."""
-    by_function: dict[int, list[Site]] = {}
-    for site in sites:
-        if site.stride() is not None:
+    by_function: dict[int, list[int]] = {}
+    for i, (site, f) in enumerate(zip(sites, facts)):
+        if f.stride is not None:
             continue
         fn = site.scope.function
         if fn is None:
@@ -184,30 +192,34 @@ def _thread_missing_stride(project: Project, sites: list[Site], plan: MigrationP
             if cpp.lambda_capture(lam).default is None:
                 raise ThreadingBlocked(f"{site.path}:{site.line}: no stride in scope, and the lambda captures "
                                        "an explicit list, so a new parameter would not be visible in it")
-        by_function.setdefault(fn.id, []).append(site)
+        by_function.setdefault(fn.id, []).append(i)
+    out = list(facts)
     for group in by_function.values():
-        fn = group[0].scope.function
-        kernel = group[0].arg("kernel_size").text
+        first = sites[group[0]]
+        fn = first.scope.function
+        kernel = facts[group[0]].arg("kernel_size").text
         after = kernel if kernel in [p.name for p in cpp.parameters(fn)] else names.THREAD_AFTER_ROLE
-        thread = plan_threading(project, fn, group[0].src, names.STRIDE, after,
-                                f"{group[0].path}:{group[0].line} needs the convolution stride")
+        thread = plan_threading(project, fn, first.src, names.STRIDE, after,
+                                f"{first.path}:{first.line} needs the convolution stride")
         plan.threads.append(thread)
         plan.warnings.extend(thread.notes)
         for path, edit in thread.edits:
             add(path, edit)
-        for site in group:
-            site.threaded[names.STRIDE] = Expr(
-                thread.param_name, f"new parameter `{thread.param_type} {thread.param_name}` of {thread.function} "
-                f"(threaded; {len(thread.callers)} callers updated)")
+        stride = Expr(thread.param_name, f"new parameter `{thread.param_type} {thread.param_name}` of "
+                      f"{thread.function} (threaded; {len(thread.callers)} callers updated)", thread.param_type)
+        for i in group:
+            out[i] = replace(out[i], stride=stride)
         plan.steps.append(f"thread `{thread.param_name}` into {thread.function} "
                           f"({len(thread.declarations)} declaration(s), {len(thread.definitions)} definition(s), "
                           f"{len(thread.callers)} caller(s))")
+    return out
 
 
-def _thread_slice_geometry(sites: list[Site], plan: MigrationPlan, add) -> None:
+def _thread_slice_geometry(sites: list[Site], facts: list[SiteFacts], plan: MigrationPlan, add) -> list[SiteFacts]:
     done: dict[int, object] = {}
-    for site in sites:
-        if slice_dims_include_padding(site) is None:
+    out = list(facts)
+    for i, (site, f) in enumerate(zip(sites, facts)):
+        if f.slice is None:
             continue
         lam = site.scope.lambdas[0]
         if lam.id not in done:
@@ -223,28 +235,37 @@ def _thread_slice_geometry(sites: list[Site], plan: MigrationPlan, add) -> None:
             continue
         hw_passed = "; ".join(f"line {ln}: {hw}" for ln, hw, _ in geo.passed)
         pad_passed = "; ".join(f"line {ln}: {pad}" for ln, _, pad in geo.passed)
-        site.threaded[SLICE_INPUT_HW] = Expr(
-            SLICE_INPUT_HW, f"new parameter of lambda {geo.lambda_name}: the slice's clamped input extents "
-            f"({hw_passed})")
-        site.threaded[SLICE_PADDING] = Expr(
-            SLICE_PADDING, f"new parameter of lambda {geo.lambda_name}: the slice's final padding, including the "
-            f"right padding added for a tile-rounded output width ({pad_passed})")
+        out[i] = replace(f, slice=replace(
+            f.slice,
+            exact_input_hw=Expr(SLICE_INPUT_HW, f"new parameter of lambda {geo.lambda_name}: the slice's clamped "
+                                f"input extents ({hw_passed})", SLICE_INPUT_TYPE),
+            exact_padding=Expr(SLICE_PADDING, f"new parameter of lambda {geo.lambda_name}: the slice's final "
+                               f"padding, including the right padding added for a tile-rounded output width "
+                               f"({pad_passed})", SLICE_PADDING_TYPE)))
+    return out
 
 
-def _roles(site: Site) -> dict[str, str]:
-    roles = {site.src.text(node): role for role, node in site.args.items()}
-    stride = site.stride()
-    if stride is not None:
-        roles[stride.text] = "stride"
-    for name in (SLICE_INPUT_HW, SLICE_PADDING):
-        if name in site.threaded:
-            roles[name] = name
-    mem = site.memory_config_of_shard_shape()
-    if mem is not None:
-        roles[mem[0]] = "memory_config"
-        pc = site.parallel_config_for(mem[0])
-        if pc is not None:
-            roles[pc.text] = "parallel_config"
+def _estimate_param_types(model: CheckoutModel) -> dict[str, str]:
+    """The estimate's declared parameter types by meaning (what each argument was converted to)."""
+    for occ in model.occurrences:
+        if occ.kind in ("declaration", "definition") and occ.owner is not None:
+            params = cpp.parameters(occ.owner)
+            if len(params) == len(names.ESTIMATE_ROLES):
+                return {role: p.type_text for role, p in zip(names.ESTIMATE_ROLES, params)}
+    return {}
+
+
+def _roles(f: SiteFacts) -> dict[str, str]:
+    roles = {a.text: role for role, a in f.args.items()}
+    if f.stride is not None:
+        roles[f.stride.text] = "stride"
+    if f.slice is not None and f.slice.exact_input_hw is not None:
+        roles[SLICE_INPUT_HW] = SLICE_INPUT_HW
+        roles[SLICE_PADDING] = SLICE_PADDING
+    if f.memory_config is not None:
+        roles[f.memory_config.text] = "memory_config"
+        if f.parallel_config is not None:
+            roles[f.parallel_config.text] = "parallel_config"
     return roles
 
 
@@ -322,7 +343,13 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
                                       f"{count} times after the rewrite")
     for sp in plan.sites:
         src = new_sources[sp.path]
-        calls = [o for o in find_occurrences(src, names.PRECISE) if o.kind == "call"]
+        # The new call of *this* site: inside the bytes its rewrite produced (another site's config
+        # may have the same name in another block).
+        lo, hi = _new_offset(plan.edits[sp.path], sp.region[0], False), _new_offset(plan.edits[sp.path], sp.region[1], True)
+        calls = [o for o in find_occurrences(src, names.PRECISE)
+                 if o.kind == "call" and lo <= o.owner.start_byte < hi]
+        if not calls:
+            raise PostconditionFailed(f"{sp.path}:{sp.line}: the rewritten call is not where the rewrite put it")
         for call in calls:
             scope = scope_at(src, call.owner)
             args = cpp.arguments(call.owner)
@@ -333,6 +360,15 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
                     if ident not in scope and ident not in _KNOWN_FREE:
                         raise PostconditionFailed(
                             f"{sp.path}: `{ident}` used for {b.field} is not in scope at the rewritten call")
+
+
+def _new_offset(edits: list[tuple[int, int, bytes]], old: int, inclusive: bool) -> int:
+    """Where an original byte offset lands after the edits; `inclusive` counts text inserted at it."""
+    shift = 0
+    for start, end, text in edits:
+        if end < old or (end == old and (inclusive or start < old)):
+            shift += len(text) - (end - start)
+    return old + shift
 
 
 _KNOWN_FREE = {"true", "false", names.NUM_CORES_NHW_HELPER}

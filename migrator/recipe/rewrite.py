@@ -12,9 +12,10 @@ from migrator.engine import cpp
 from migrator.engine.edits import Edit
 from migrator.engine.refactor import rename_in_block
 from migrator.engine.render import indent_lines, render
-from migrator.engine.scope import scope_at
+from migrator.engine.scope import PREPROC_BRANCHES
 from migrator.recipe import names
 from migrator.recipe.bindings import Binding
+from migrator.recipe.facts import SiteFacts
 from migrator.recipe.site import Site
 
 COLUMN_LIMIT = 120  # tt-metal's .clang-format ColumnLimit
@@ -27,6 +28,7 @@ class SiteRewrite:
     result_new: str
     qualifier: str
     edits: list[Edit]
+    region: tuple[int, int]  # original bytes the config and the new call replace or precede
 
 
 def qualifier_for(site: Site) -> tuple[str, str]:
@@ -76,83 +78,152 @@ def _used_in(block: ts.Node | None, name: str) -> bool:
     return block is not None and any(n.type == "identifier" and cpp.text(n) == name for n in cpp.walk(block))
 
 
-def rewrite_site(site: Site, bindings: list[Binding], introduced: dict | None = None) -> SiteRewrite:
+def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduced: dict | None = None) -> SiteRewrite:
     """`introduced`: names this plan already declares, per (file, block); two sites whose configs land
     in one block must not both declare `halo_config`. The names chosen here are added to it."""
     src = site.src
-    stmt = _statement_starting_its_line(site, bindings)
+    place = placement(site)
+    stmt = place.stmt
     block = cpp.enclosing(stmt, "compound_statement")
     reserved = (introduced if introduced is not None else {}).setdefault((src.path, block.id if block else 0), set())
     qualifier, config_type = qualifier_for(site)
     config_name = choose_config_name(site, block, reserved)
     reserved.add(config_name)
-    shard_shape = site.arg("shard_shape").text
-    indent = src.indent_of(stmt)
+    shard_shape = facts.arg("shard_shape").text
     line_start = src.line_start(stmt.start_byte)
+    starts_line = not src.data[line_start:stmt.start_byte].strip()
+    at = line_start if starts_line else stmt.start_byte
+    outer = src.indent_of(stmt)
+    wrapped = place.mode in ("wrap", "case")
+    indent = outer + "    " if wrapped else outer
 
     decl = _simple_declaration(stmt, site.call)
     origin = f"rewrite {names.ESTIMATE} call at {site.path}:{site.line}"
     edits: list[Edit] = []
     old = new = ""
+    config = dict(config_type=config_type, config_name=config_name, bindings=bindings, locals=facts.locals)
     if decl is not None:
         result_type, declarator, scale = decl
         old = cpp.text(declarator)
-        new = "precise_" + old[len("approx_"):] if old.startswith("approx_") else old
-        if new != old and (new in site.scope or _used_in(block, new) or new in reserved):
-            new = old
+        renamed = (introduced if introduced is not None else {}).setdefault(
+            ("renamed", src.path, block.id if block else 0), {})
+        if old in renamed:
+            # The same variable declared in another #if branch: it keeps one name in all branches.
+            new = renamed[old]
+        else:
+            new = "precise_" + old[len("approx_"):] if old.startswith("approx_") else old
+            if new != old and (new in site.scope or _used_in(block, new) or new in reserved):
+                new = old
+            renamed[old] = new
         reserved.add(new)
-        variables = dict(config_type=config_type, config_name=config_name, bindings=bindings,
-                         result_type=result_type, result_name=new, qualifier=qualifier,
+        variables = dict(config, result_type=result_type, result_name=new, qualifier=qualifier,
                          shard_shape=shard_shape, scale=scale, wrap=False)
         one_line = render("call_site.cpp.j2", **variables).rstrip("\n").split("\n")[-1]
         variables["wrap"] = len(indent) + len(one_line) > COLUMN_LIMIT
-        text = indent_lines(render("call_site.cpp.j2", **variables).rstrip("\n"), indent, first=True)
-        edits.append(Edit(line_start, stmt.end_byte, text, origin))
+        text = indent_lines(render("call_site.cpp.j2", **variables).rstrip("\n"), indent,
+                            first=starts_line or wrapped)
+        edits.append(Edit(at, stmt.end_byte, text, origin))
         if new != old:
-            block = cpp.enclosing(stmt, "compound_statement")
-            edits.extend(rename_in_block(src, block, stmt.end_byte, old, new, f"rename {old} → {new}"))
+            edits.extend(rename_in_block(src, block, stmt.end_byte, old, new, f"rename {old} → {new}",
+                                         skip=_other_branches(stmt, block)))
     else:
-        block_text = render("config_block.cpp.j2", config_type=config_type, config_name=config_name,
-                            bindings=bindings)
-        edits.append(Edit(line_start, line_start, indent_lines(block_text.rstrip("\n"), indent, first=True) + "\n",
-                          origin))
+        block_text = indent_lines(render("config_block.cpp.j2", **config).rstrip("\n"), indent,
+                                  first=starts_line or wrapped)
+        edits.append(Edit(at, at, block_text + "\n" + ("" if starts_line else indent), origin))
         call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
                            shard_shape=shard_shape)
         edits.append(Edit(site.call.start_byte, site.call.end_byte, call_text, origin))
-    return SiteRewrite(config_name, old, new, qualifier, edits)
+    if wrapped:
+        # A single-statement loop/branch body or a `case` without braces: the config and the code
+        # that uses it get braces of their own, so the config is built exactly as often as the call.
+        inside = [e for e in edits if at <= e.start and e.end <= place.end]
+        edits = [e for e in edits if e not in inside]
+        edits.append(_braced(src, at, place.end, inside, outer, starts_line, origin))
+    return SiteRewrite(config_name, old, new, qualifier, edits, (at, place.end))
 
 
-def _statement_starting_its_line(site: Site, bindings: list[Binding]) -> ts.Node:
-    """The statement holding the call, or, when that shares its line with other code (a call inside
-    `[&]() { return ...; }()`), the enclosing statement that starts its line: the config block goes
-    before it, so every name a binding uses must be visible there and the lambdas in between must
-    capture by default ([&] or [=])."""
-    own = stmt = cpp.statement_of(site.call)
-    while site.src.data[site.src.line_start(stmt.start_byte) : stmt.start_byte].strip():
-        if stmt.parent is None:
-            raise_unsupported(site, "no statement that starts its line encloses the call")
-        stmt = cpp.statement_of(stmt.parent)
-    if stmt != own:
-        for lam in (a for a in _between(site.call, stmt) if a.type == "lambda_expression"):
-            if cpp.lambda_capture(lam).default not in ("&", "="):
-                raise_unsupported(site, "the call sits in a lambda on a shared line with an explicit capture "
-                                  "list, so a config declared before it would not be visible")
-        outer = scope_at(site.src, stmt)
-        threaded = {e.text for e in site.threaded.values()}  # new parameters: visible everywhere in the body
-        for b in bindings:
-            missing = [i for i in expression_roots(b.expr)
-                       if i not in outer and i not in threaded and i not in ("true", "false")]
-            if missing:
-                raise_unsupported(site, f"`{missing[0]}` ({b.field}) is not visible before the statement that "
-                                  "holds the call")
-    return stmt
+def _braced(src, start: int, end: int, inside: list[Edit], outer: str, starts_line: bool, origin: str) -> Edit:
+    """One edit: `{`, the original bytes [start, end) with `inside` applied and indented one level
+    more, `}`."""
+    pieces, cursor = [], start
+    for e in sorted(inside, key=lambda e: (e.start, e.end)):
+        pieces += [_indented_more(src, cursor, e.start), e.text]
+        cursor = e.end
+    pieces.append(_indented_more(src, cursor, end))
+    return Edit(start, end, (outer if starts_line else "") + "{\n" + "".join(pieces) + "\n" + outer + "}", origin)
 
 
-def _between(node: ts.Node, ancestor: ts.Node):
-    n = node
-    while n is not None and n != ancestor:
-        yield n
-        n = n.parent
+def _indented_more(src, start: int, end: int) -> str:
+    text = src.data[start:end].decode("utf-8", "surrogateescape")
+    if text and src.line_start(start) == start:
+        text = "    " + text
+    return re.sub(r"\n(?=[^\n])", "\n    ", text)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the config goes so that it is built exactly as often, and from the same values, as the
+    call it replaces: right before the statement holding the call (`before`), or in new braces
+    around that statement (`wrap`: the single-statement body of a loop or branch) or around the
+    rest of a `case` (`case`: a declaration directly under a case label would be jumped over)."""
+
+    stmt: ts.Node
+    mode: str
+    end: int
+
+
+LOOPS = {"for_statement": "for", "while_statement": "while", "do_statement": "do", "for_range_loop": "for"}
+BRANCH_BODIES = {"if_statement": ("consequence", "alternative"), "else_clause": ("",)}
+CONTAINERS = ("compound_statement", *PREPROC_BRANCHES)
+
+
+def placement(site: Site) -> Placement:
+    prev, n = site.call, site.call.parent
+    while n is not None:
+        if n.type in LOOPS:
+            body = n.child_by_field_name("body")
+            evaluated_once = n.child_by_field_name("initializer" if n.type == "for_statement" else "right")
+            if prev != body and prev != evaluated_once:
+                raise_unsupported(site, f"the call is in the header of the `{LOOPS[n.type]}` loop at line "
+                                  f"{site.src.line(n)}, evaluated on every iteration; a config built before "
+                                  "the loop would be computed once. Migrate this call by hand")
+            if prev == body and prev.type != "compound_statement":
+                return Placement(prev, "wrap", prev.end_byte)
+        elif n.type in BRANCH_BODIES and prev.type != "compound_statement" and (
+                n.type == "else_clause" or prev in [n.child_by_field_name(f) for f in BRANCH_BODIES[n.type]]):
+            return Placement(prev, "wrap", prev.end_byte)
+        elif n.type == "conditional_expression" and prev != n.child_by_field_name("condition") or (
+                n.type == "binary_expression" and prev == n.child_by_field_name("right")
+                and cpp.text(n.child_by_field_name("operator")) in ("&&", "||")):
+            raise_unsupported(site, f"the call is evaluated only on one side of `{_squash(cpp.text(n))[:60]}`; a "
+                              "config built before the statement would always be evaluated. Migrate this call by hand")
+        elif n.type in CONTAINERS:
+            return Placement(prev, "before", prev.end_byte)
+        elif n.type == "case_statement":
+            statements = [c for c in cpp.named_children(n) if c != n.child_by_field_name("value")
+                          and c.type != "comment"]
+            return Placement(prev, "case", statements[-1].end_byte)
+        elif n.type in ("function_definition", "translation_unit", "field_declaration_list", "declaration_list"):
+            break
+        prev, n = n, n.parent
+    raise_unsupported(site, "the call is not inside a statement of a function body")
+
+
+def _other_branches(stmt: ts.Node, block: ts.Node | None) -> tuple[tuple[int, int], ...]:
+    """Byte ranges of the #elif/#else branches after the one holding `stmt`: a name declared in one
+    branch is a different variable in the others."""
+    out = []
+    for a in cpp.ancestors(stmt):
+        if a == block:
+            break
+        alt = a.child_by_field_name("alternative") if a.type in PREPROC_BRANCHES else None
+        if alt is not None and alt.start_byte >= stmt.end_byte:
+            out.append((alt.start_byte, alt.end_byte))
+    return tuple(out)
+
+
+def _squash(s: str) -> str:
+    return " ".join(s.split())
 
 
 def _simple_declaration(stmt: ts.Node, call: ts.Node):

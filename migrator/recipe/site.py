@@ -8,20 +8,33 @@ from dataclasses import dataclass, field
 import tree_sitter as ts
 
 from migrator.engine import cpp, dataflow
+from migrator.engine.cpptypes import UNKNOWN, TypeShape, element, shape_of
 from migrator.engine.locate import Occurrence
 from migrator.engine.project import Project
 from migrator.engine.scope import Scope, StructDef, bare_type, scope_at
 from migrator.engine.source import SourceFile
-from migrator.errors import UnsupportedShape
+from migrator.errors import UnresolvedBinding, UnsupportedShape
 from migrator.recipe import names
 
 
 @dataclass(frozen=True)
 class Expr:
-    """A C++ expression the recipe may emit, with where its value comes from."""
+    """A C++ expression the recipe may emit, with where its value comes from and its declared type
+    ('' where the type is not known: such a value is never taken apart)."""
 
     text: str
     provenance: str
+    type_text: str = ""
+
+    @property
+    def shape(self) -> TypeShape:
+        return shape_of(self.type_text, names.TYPE_ALIASES) if self.type_text else UNKNOWN
+
+    def as_array_argument(self) -> str:
+        """The value spelled for a `const std::array<uint32_t, 2>&` parameter."""
+        if self.shape.kind == "pair":
+            return "{" + ", ".join(element(self.text, self.shape, i) for i in range(2)) + "}"
+        return self.text
 
 
 class Lookup:
@@ -44,13 +57,15 @@ class Lookup:
             return None
         f = sd.field(member)
         return Expr(f"{base}.{member}",
-                    f"member `{f.type_text} {member}` of {sd.name} ({sd.path}:{f.line}) via {n.provenance}")
+                    f"member `{f.type_text} {member}` of {sd.name} ({sd.path}:{f.line}) via {n.provenance}",
+                    f.type_text)
 
 
 class ScopeView(Lookup):
     def __init__(self, project: Project, src: SourceFile, point: ts.Node):
         self.project = project
         self.src = src
+        self.point = point
         self.scope = scope_at(src, point)
 
 
@@ -62,14 +77,15 @@ class Site(Lookup):
     call: ts.Node = field(repr=False)
     scope: Scope = field(repr=False)
     args: dict[str, ts.Node] = field(repr=False)
-    warnings: list[str] = field(default_factory=list)
-    threaded: dict[str, Expr] = field(default_factory=dict)  # values made visible by threading
     project_helpers: dict[str, str] = field(default_factory=dict)  # helper -> its namespace
-    cached: dict[str, object] = field(default_factory=dict, repr=False)  # per-site analyses, computed once
 
     @property
     def path(self) -> str:
         return self.src.path
+
+    @property
+    def point(self) -> ts.Node:
+        return self.call
 
     @property
     def line(self) -> int:
@@ -132,10 +148,7 @@ class Site(Lookup):
         return None
 
     def stride(self) -> Expr | None:
-        """The convolution's stride in scope: beside the kernel size when that is a struct member,
-        else a visible `stride`, else the one struct-typed variable with a `stride` member."""
-        if names.STRIDE in self.threaded:
-            return self.threaded[names.STRIDE]
+        """The convolution's stride visible here, by where it comes from (stride_candidates)."""
         return find_stride(self, self.args["kernel_size"])
 
     def enclosing_namespace(self) -> str:
@@ -149,23 +162,91 @@ class Site(Lookup):
 
 
 def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
-    """Shared by call sites and by threading (each caller of the threaded function)."""
+    """The convolution's stride visible at a call site or at a caller of a threaded function, chosen
+    by where the value comes from, never by its name alone (see stride_candidates). None when no
+    value qualifies (the caller then threads one in); UnresolvedBinding when two equally good ones
+    disagree."""
+    ranked = stride_candidates(site_like, kernel_node)
+    if not ranked:
+        return None
+    best = min(rank for rank, _ in ranked)
+    top = {e.text: e for rank, e in ranked if rank == best}
+    if len(top) > 1:
+        where = f"{site_like.src.path}:{site_like.src.line(kernel_node)}"
+        raise UnresolvedBinding(f"{where}: more than one value could be the convolution stride "
+                                f"({', '.join(f'`{t}`' for t in top)}); pass it explicitly and rerun")
+    return next(iter(top.values()))
+
+
+# Ranks of the evidence that a value is the convolution's stride (lower is stronger).
+BESIDE_KERNEL, OP_PARAMETER, CONFIG_STRIDE, COPY, PARAMS_STRUCT = 1, 2, 3, 4, 5
+
+
+def stride_candidates(site_like, kernel_node: ts.Node) -> list[tuple[int, Expr]]:
+    """Every visible value with evidence of being the convolution's stride, with its rank:
+
+    1. the `stride` member of the object the kernel size is read from (`params.stride` beside
+       `params.kernel_size`);
+    2. a parameter of the enclosing function or lambda typed as two integers and named as a stride
+       (`stride`, `conv_stride`, `stride_hw`): the op's own stride, handed down;
+    3. `X.stride_hw` of a SlidingWindowConfig whose stride was set before this point;
+    4. a local of two integers copied from one of the above (`auto s = params.stride;`);
+    5. the `stride` member of the one visible struct that also carries a `kernel_size`.
+
+    Only values of a known two-integer type (std::array<·, 2>, std::pair / uint32_pair_t) count:
+    a scalar `stride` (a byte pitch, say) is never the convolution's stride."""
     scope = site_like.scope
+    out: list[tuple[int, Expr]] = []
+
+    def add(rank: int, e: Expr | None) -> None:
+        if e is not None and e.shape.is_vector(2):
+            out.append((rank, e))
+
     if kernel_node.type == "field_expression":
         base = kernel_node.child_by_field_name("argument")
         if base is not None and base.type == "identifier":
-            e = site_like.member_of(cpp.text(base), names.STRIDE)
-            if e is not None:
-                return e
-    n = scope.get(names.STRIDE)
-    if n is not None and ("array" in n.type_text or n.bare_type in ("auto",) or "pair" in n.type_text):
-        return Expr(names.STRIDE, n.provenance)
-    typed = [v for v in scope.names() if v.bare_type not in ("auto", "uint32_t", "int", "bool")]
-    # Last resort, so only the file and its direct includes are searched for the struct types.
-    found = [e for e in (site_like.member_of(v.name, names.STRIDE, depth=1) for v in typed) if e is not None]
-    if len(found) == 1:
-        return found[0]
-    return None
+            add(BESIDE_KERNEL, site_like.member_of(cpp.text(base), names.STRIDE))
+    for n in scope.names():
+        if n.kind in ("parameter", "lambda-parameter") and names.STRIDE_NAME.fullmatch(n.name):
+            add(OP_PARAMETER, Expr(n.name, f"{n.provenance}: the op's stride parameter", n.type_text))
+        elif n.bare_type == names.CONFIG_TYPE and _config_sets_stride(site_like, n):
+            add(CONFIG_STRIDE, Expr(f"{n.name}.{names.CONFIG_STRIDE_FIELD}",
+                                    f"`{names.CONFIG_STRIDE_FIELD}` of {n.provenance}", names.CONFIG_STRIDE_TYPE))
+    sources = {e.text: e for _, e in out}
+    for n in scope.names():
+        if n.kind in ("local", "namespace-variable") and n.initializer_node is not None:
+            init = " ".join(cpp.text(n.initializer_node).split())
+            if init in sources:
+                typed = n.type_text if bare_type(n.type_text) != "auto" else sources[init].type_text
+                add(COPY, Expr(n.name, f"{n.provenance}: a copy of `{init}`", typed))
+    if not out:
+        typed = [v for v in scope.names() if shape_of(v.type_text).kind == "struct"]
+        found = []
+        for v in typed:
+            sd = site_like.struct(v.bare_type, 1, mentioning=names.STRIDE)
+            if sd is not None and sd.field(names.STRIDE) is not None and sd.field(names.THREAD_AFTER_ROLE):
+                found.append(site_like.member_of(v.name, names.STRIDE, depth=1))
+        if len(found) == 1:
+            add(PARAMS_STRUCT, found[0])
+    return out
+
+
+def _config_sets_stride(site_like, n) -> bool:
+    """Whether a visible SlidingWindowConfig had its stride set before this point: a designated
+    initializer `.stride_hw = …` or an assignment `name.stride_hw = …` earlier in the function."""
+    field_ = names.CONFIG_STRIDE_FIELD
+    if n.initializer_node is not None and f".{field_}" in cpp.text(n.initializer_node).replace(" ", ""):
+        return True
+    fn = site_like.scope.function
+    if fn is None or n.declaration is None:
+        return False
+    for a in cpp.walk(fn):
+        if (a.type == "assignment_expression"
+                and n.declaration.end_byte <= a.start_byte < site_like.point.start_byte):
+            left = a.child_by_field_name("left")
+            if left is not None and cpp.text(left).replace(" ", "") == f"{n.name}.{field_}":
+                return True
+    return False
 
 
 def _shard_spec_root(node: ts.Node) -> str:

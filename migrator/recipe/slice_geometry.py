@@ -20,6 +20,8 @@ from migrator.engine.scope import scope_at
 
 INPUT_HW = "slice_input_hw"
 PADDING = "slice_padding"
+INPUT_HW_TYPE = "std::array<uint32_t, 2>"
+PADDING_TYPE = "std::array<uint32_t, 4>"
 SIDES = ("top", "bottom", "left", "right")
 
 
@@ -108,10 +110,10 @@ def plan_slice_geometry(site) -> SliceGeometry | None:
         geo.edits.append((site.path, add_argument(site.src, call, len(args) - 1, hw_text, f"pass {INPUT_HW}")))
         geo.edits.append((site.path, add_argument(site.src, call, len(args) - 1 + 0, pad_text, f"pass {PADDING}")))
         geo.passed.append((site.src.line(call), hw_text, pad_text))
-    new_params = f"const std::array<uint32_t, 2>& {INPUT_HW}"
+    new_params = f"const {INPUT_HW_TYPE}& {INPUT_HW}"
     geo.edits.append((site.path, add_parameter(site.src, lam, len(params) - 1, new_params, f"add {INPUT_HW}")))
     geo.edits.append((site.path, add_parameter(site.src, lam, len(params) - 1,
-                                               f"const std::array<uint32_t, 4>& {PADDING}", f"add {PADDING}")))
+                                               f"const {PADDING_TYPE}& {PADDING}", f"add {PADDING}")))
     return geo
 
 

@@ -104,7 +104,7 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
                 plan.notes.append(
                     f"{occ.path}:{occ.line}: {occ.function} passes its own `{expr.text}`; its auto-shard L1 "
                     "sizing models a regular (non-transposed) halo, as it did before this change")
-            plan.edits.append((src.path, add_argument(src, occ.owner, index, expr.text,
+            plan.edits.append((src.path, add_argument(src, occ.owner, index, expr.as_array_argument(),
                                                       f"pass {chosen} to {fname}")))
         elif occ.kind == "reference":
             raise ThreadingBlocked(f"{occ.path}:{occ.line}: {fname} is used other than by a call "
