@@ -257,6 +257,7 @@ def _estimate_param_types(model: CheckoutModel) -> dict[str, str]:
 
 def _roles(f: SiteFacts) -> dict[str, str]:
     roles = {a.text: role for role, a in f.args.items()}
+    roles.update({a.value.text: role for role, a in f.args.items()})  # an argument held in a local
     if f.stride is not None:
         roles[f.stride.text] = "stride"
     if f.slice is not None and f.slice.exact_input_hw is not None:
