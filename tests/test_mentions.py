@@ -348,3 +348,13 @@ def test_a_later_local_named_stride_makes_the_threaded_parameter_conv_stride(tmp
     for rel, data in new.items():
         (root / rel).write_bytes(data)
     assert compile_errors(root) == []
+
+
+def test_a_call_in_pool_code_without_pool_parameters_is_migrated_with_a_warning():
+    """third-site: calculate_pool_halo_l1 has only the estimate's own arguments (no ceil_mode, no pool
+    type), so it is bound like a conv2d halo, as its golden shows, and the plan says so."""
+    plan = build_plan(Project(Checkout.open(FIXTURES / "third-site" / "before")))
+    assert ("ttnn/cpp/ttnn/operations/pool/pool_utils.cpp:26: estimate_halo_output_elems sized as a conv2d halo "
+            "(snap_to_tile = true, no ceil_mode) in pool code (in ttnn/cpp/ttnn/operations/pool/, namespace "
+            "ttnn::operations::pool), though calculate_pool_halo_l1 has no pool parameters in scope; check that this "
+            "halo is not a pool op's") in plan.warnings
