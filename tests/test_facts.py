@@ -93,7 +93,6 @@ def test_a_braced_temporary_argument_gives_its_elements(tmp_path):
 
 
 # ---- meaning, not names ------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="fresh threaded names land with the threading work (branch mentions)")
 def test_a_scalar_named_stride_is_not_the_convolution_stride(tmp_path):
     """A byte pitch called `stride` in scope at site 1: the stride is still threaded in, under a free
     name, and site 1 binds the threaded parameter."""

@@ -31,6 +31,11 @@ class CheckoutModel:
     precise_defined: bool
     estimate_variant: str
     warnings: list[str] = field(default_factory=list)
+    halo_kinds: dict[tuple[str, int], "HaloKind"] = field(default_factory=dict, repr=False)
+
+    def halo_kind(self, occ: Occurrence) -> "HaloKind":
+        """Whose halo a call of the estimate sizes (see `classify_halo`)."""
+        return self.halo_kinds.get((occ.path, occ.offset)) or classify_halo(occ)
 
     @property
     def calls(self) -> list[Occurrence]:
@@ -38,8 +43,9 @@ class CheckoutModel:
 
     @property
     def state(self) -> str:
-        live = [o for o in self.occurrences if o.kind != "inactive"]
-        if live:
+        # Every mention counts, even one that cannot be migrated (a macro body, a disabled branch):
+        # the tree is not migrated while the estimate is still named anywhere in its code.
+        if self.occurrences:
             return "partially-migrated" if (self.precise_declared or self.precise_defined) else "pending"
         if self.precise_declared and self.precise_defined:
             return "migrated"
@@ -55,7 +61,7 @@ def read_model(project: Project) -> CheckoutModel:
     warnings = []
     textual_only = [s.path for s in mentions if not any(o.path == s.path for o in occurrences)]
     for path in textual_only:
-        warnings.append(f"{path}: mentions {names.ESTIMATE} only in comments, strings or macros; left as is")
+        warnings.append(f"{path}: mentions {names.ESTIMATE} only in comments or strings; left as is")
     if swh is None and not occurrences:
         raise NotACheckout(
             f"{project.checkout.root}: not a tt-metal checkout (no {names.SLIDING_WINDOW_HPP} and no {names.ESTIMATE})")
@@ -120,4 +126,53 @@ def read_model(project: Project) -> CheckoutModel:
         parallel_config_struct=structs.get(names.PARALLEL_CONFIG_TYPE), shard_boundaries_arity=arity,
         helpers=helpers, precise_declared=precise_declared, precise_defined=precise_defined,
         estimate_variant=variant, warnings=warnings,
+        halo_kinds={(o.path, o.offset): classify_halo(o) for o in occurrences if o.kind == "call"},
     )
+
+
+@dataclass(frozen=True)
+class HaloKind:
+    """Whose halo a call sizes: "conv" (conv2d's: the only kind this recipe binds), "pool" (a pool
+    op's, whose config differs: ceil_mode, is_avg_pool, snap_to_tile from the output layout), or
+    "unknown" (the evidence disagrees). `evidence` says what decided it, for the refusal."""
+
+    kind: str
+    evidence: str
+
+
+# Names that only a pool op's code has in scope (tt-metal's pool2d: generic_pools.cpp, pool_utils.cpp).
+POOL_SCOPE_NAMES = ("Pool2DType", "pool_type", "ceil_mode", "is_avg_pool", "count_include_pad", "divisor_override")
+
+
+def classify_halo(occ: Occurrence) -> HaloKind:
+    """Pool or conv, from what the call's function has in scope and where the call is.
+
+    A pool op's halo config differs from conv2d's in exactly the values a pool function carries:
+    `ceil_mode`, the pool type (`is_avg_pool`), the output layout (`snap_to_tile`). So any of
+    `POOL_SCOPE_NAMES` in the call's (outermost) function, as a parameter, local, type or member
+    (`op.pool_type_`), makes it "pool", whose evidence names them and, if it agrees, the location (a
+    `pool/` directory or a `pool` namespace). A call in pool code whose function has none of them is
+    "unknown": it is bound from the estimate's own arguments like a conv2d halo (the estimate knew no
+    more), with a warning. No pool evidence at all: "conv". A function's or file's name never decides."""
+    where = []
+    if "/pool/" in "/" + occ.path:
+        where.append(f"in {occ.path.rsplit('/', 1)[0]}/")
+    ns = cpp.namespace_of(occ.node)
+    if any("pool" in part for part in ns.split("::")):
+        where.append(f"namespace {ns}")
+    fn = None
+    for a in cpp.ancestors(occ.node):
+        if a.type == "function_definition":
+            fn = a  # the outermost one: a lambda's enclosing function sees the same op parameters
+    seen: list[str] = []
+    for n in cpp.walk(fn) if fn is not None else ():
+        if n.type in ("identifier", "type_identifier", "field_identifier"):
+            t = cpp.text(n)
+            if t.rstrip("_") in POOL_SCOPE_NAMES and t not in seen:
+                seen.append(t)
+    if seen:
+        return HaloKind("pool", "; ".join([", ".join(where)] * bool(where) + [f"{', '.join(seen)} in scope"]))
+    if where:
+        return HaloKind("unknown", f"pool code ({', '.join(where)}), though {occ.function or 'the function'} has "
+                        "no pool parameters in scope")
+    return HaloKind("conv", "")

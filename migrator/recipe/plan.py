@@ -79,11 +79,7 @@ def build_plan(project: Project, with_test: bool = False) -> MigrationPlan:
     plan = MigrationPlan(str(project.checkout.root), model.state, model, warnings=list(model.warnings))
     plan.warnings.extend(project.checkout.warnings)
     for occ in model.occurrences:
-        if occ.kind == "inactive":
-            plan.warnings.append(f"{occ.path}:{occ.line}: {names.ESTIMATE} inside `#if 0`; left as is")
-        elif occ.kind == "reference":
-            raise UnsupportedShape(f"{occ.path}:{occ.line}: {names.ESTIMATE} is used other than by a direct call "
-                                   "(address taken, alias or call through a pointer); migrate it by hand")
+        plan.warnings.extend(_account_for(occ, model))
     if model.state in ("migrated", "nothing-to-migrate"):
         return plan
     if model.config_struct is None:
@@ -159,6 +155,46 @@ def _add_regression_test(project: Project, plan: MigrationPlan, fields: list[str
     plan.steps.append(f"add regression test {test.path} ({len(test.cases)} cases) and list it in "
                       f"{test.cmake_path} (target {test.target}); run: {test.run_command}")
     plan.warnings.extend(f"regression test: no row reaches the branch '{b}'" for b in test.uncovered)
+
+
+def _account_for(occ, model: CheckoutModel) -> list[str]:
+    """Every mention of the estimate is migrated (a call, a declaration, a definition, a
+    using-declaration) or refuses the whole run with one line saying where and why: deleting the
+    estimate while anything still names it would break the build. Returns the warnings."""
+    at = f"{occ.path}:{occ.line}: "
+    est = names.ESTIMATE
+    if occ.kind == "macro":
+        raise UnsupportedShape(at + (f"{occ.detail}; the macro cannot be migrated automatically (expand it "
+                                     "by hand, or delete it if unused)"))
+    if occ.kind == "inactive":
+        # Code disabled by a constant is never compiled, so a rewrite of it could not be checked, and
+        # leaving it would break the build the day the condition is flipped: a person decides.
+        raise UnsupportedShape(at + f"{est} is used in code disabled by {occ.detail}; it would no longer compile "
+                               "if re-enabled once the estimate is deleted: delete the disabled code or migrate "
+                               "it by hand")
+    if occ.kind == "unparsed":
+        raise ParseFailure(at + f"the file does not parse around a mention of {est} ({occ.detail}; truncated?)")
+    if occ.kind == "unclassified":
+        raise UnsupportedShape(at + f"{est} is mentioned where it cannot be migrated: {occ.detail}")
+    if occ.kind == "reference":
+        owner = occ.owner
+        if owner is not None and owner.type == "argument_list" and owner.parent is not None:
+            callee = owner.parent.child_by_field_name("function")
+            raise UnsupportedShape(at + f"{est} is passed as an argument to {cpp.text(callee)} (a macro or a "
+                                   "function), not called; migrate it by hand")
+        raise UnsupportedShape(at + f"{est} is used other than by a direct call (address taken, alias or call "
+                               "through a pointer); migrate it by hand")
+    if occ.kind == "call":
+        halo = model.halo_kind(occ)
+        if halo.kind == "pool":
+            raise UnsupportedShape(at + f"not a conv2d halo (pool op: {halo.evidence}): migrate by hand; a pool's "
+                                   "halo config (ceil_mode, is_avg_pool, snap_to_tile) differs from conv2d's")
+        if halo.kind == "unknown":
+            # Pool code without pool parameters in scope: still a pool's halo as far as anyone can tell,
+            # and conv2d's defaults (snap_to_tile, no ceil_mode) would size it wrongly.
+            raise UnsupportedShape(at + f"not a conv2d halo (called in {halo.evidence}): migrate by hand; a pool's "
+                                   "halo config (ceil_mode, is_avg_pool, snap_to_tile) differs from conv2d's")
+    return []
 
 
 def _thread_missing_stride(project: Project, sites: list[Site], facts: list[SiteFacts], plan: MigrationPlan,
@@ -313,10 +349,10 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
             raise ParseFailure(f"{path}:{line}: the rewritten file no longer parses cleanly; nothing written")
         new_sources[path] = after
         for occ in find_occurrences(after, names.ESTIMATE):
-            if occ.kind != "inactive":
-                raise PostconditionFailed(f"{path}:{occ.line}: {names.ESTIMATE} still referenced after the rewrite")
+            raise PostconditionFailed(f"{path}:{occ.line}: {names.ESTIMATE} still referenced after the rewrite"
+                                      + (f" ({occ.detail})" if occ.detail else ""))
     for occ in plan.model.occurrences:
-        if occ.kind != "inactive" and occ.path not in plan.new_contents:
+        if occ.path not in plan.new_contents:
             raise PostconditionFailed(f"{occ.path}:{occ.line}: {names.ESTIMATE} left unmigrated")
     for path, kind in ((names.SLIDING_WINDOW_HPP, 0), (names.SLIDING_WINDOW_CPP, 1)):
         src = new_sources.get(path) or project.source(path)

@@ -120,8 +120,9 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
                          shard_shape=shard_shape, scale=scale, wrap=False)
         one_line = render("call_site.cpp.j2", **variables).rstrip("\n").split("\n")[-1]
         variables["wrap"] = len(indent) + len(one_line) > COLUMN_LIMIT
-        text = indent_lines(render("call_site.cpp.j2", **variables).rstrip("\n"), indent,
-                            first=starts_line or wrapped)
+        text = indent_lines(render("call_site.cpp.j2", **variables).rstrip("\n"), indent, first=True)
+        if not (starts_line or wrapped):
+            text = "\n" + text  # the statement shared its line (`[&]() { uint32_t x = ...; }`): start a new one
         before, after = _blank_lines_around(src, line_start, stmt.end_byte) if starts_line and not wrapped else ("", "")
         edits.append(Edit(at, stmt.end_byte, before + text + after, origin))
         if new != old:
@@ -130,13 +131,14 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
             edits.extend(rename_format_labels(src, block, stmt.end_byte, old, new,
                                               f"relabel {old} → {new} in log format strings"))
     else:
-        block_text = indent_lines(render("config_block.cpp.j2", **config).rstrip("\n"), indent,
-                                  first=starts_line or wrapped)
+        block_text = indent_lines(render("config_block.cpp.j2", **config).rstrip("\n"), indent, first=True)
         if starts_line and not wrapped:
             before = _blank_lines_around(src, line_start, stmt.end_byte)[0]
             edits.append(Edit(at, at, before + block_text + "\n\n", origin))
         else:
-            edits.append(Edit(at, at, block_text + "\n" + ("" if starts_line else indent), origin))
+            # The statement shares its line (`[&]() { return ...; }()`) or gets braces of its own.
+            lead = "" if starts_line or wrapped else "\n"
+            edits.append(Edit(at, at, lead + block_text + "\n" + ("" if starts_line else indent), origin))
         call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
                            shard_shape=shard_shape)
         edits.append(Edit(site.call.start_byte, site.call.end_byte, call_text, origin))

@@ -1,11 +1,19 @@
 """Thread a value that a call site needs but cannot see into the enclosing named function: a new
 parameter after a named one, in every declaration and the definition, and a new argument at every
 call of that function, resolved in each caller's own scope. All or nothing: if any caller cannot
-supply the value, nothing is threaded and the unresolved chain is reported."""
+supply the value, nothing is threaded and the unresolved chain is reported.
+
+Where C++ makes the change illegal or ambiguous the refusal names the cause: a default argument at
+or before the insertion point (the new parameter would need a default too), an overload (a call
+could bind to either), a mention of the function that a new parameter would break (a macro body, a
+disabled branch, code that does not parse). A name already taken in the function (a `stride` that
+is a byte pitch) gets a fresh one (`conv_stride`, `conv_stride_2`, ...): `ThreadPlan.param_name`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import re
 
 import tree_sitter as ts
 
@@ -30,7 +38,7 @@ class CallerUpdate:
 @dataclass
 class ThreadPlan:
     function: str
-    param_name: str
+    param_name: str  # the name actually threaded: `wanted`, or a fresh one when that is taken
     param_type: str
     after: str
     declarations: list[tuple[str, int]] = field(default_factory=list)
@@ -45,58 +53,62 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
     fname = cpp.last_name(cpp.function_name(function_def))
     params = cpp.parameters(function_def)
     names_ = [p.name for p in params]
-    if param_name in names_:
-        raise ThreadingBlocked(f"{fname} already has a parameter named `{param_name}`")
     if after_param not in names_:
         raise ThreadingBlocked(f"{fname} has no `{after_param}` parameter to place `{param_name}` after")
     index = names_.index(after_param)
-    after_type = params[index].type_text
-    body = function_def.child_by_field_name("body")
-    if body is not None and any(
-        n.type == "identifier" and cpp.text(n) == param_name for n in cpp.walk(body)
-    ):
-        raise ThreadingBlocked(f"{fname} already uses the name `{param_name}` in its body")
-    if any(p.has_default for p in params[index + 1:]):
-        raise ThreadingBlocked(f"{fname} has default arguments after `{after_param}`; a new parameter there "
-                               "would need a default too")
+    target = (def_src.path, def_src.line(function_def))
 
-    plan = ThreadPlan(fname, param_name, after_type, after_param)
+    mentions = [(src, occ) for src in project.mentioning(fname) for occ in find_occurrences(src, fname)]
+    signatures = [(src, occ) for src, occ in mentions if occ.kind in ("declaration", "definition")]
+    for src, occ in mentions:
+        if occ.kind in ("macro", "inactive", "unparsed", "unclassified"):
+            why = {"inactive": f"it is used in code disabled by {occ.detail}", "unparsed": "the file does not parse "
+                   f"there ({occ.detail})"}.get(occ.kind, occ.detail)
+            raise ThreadingBlocked(f"{occ.path}:{occ.line}: {why}; adding a parameter to {fname} would break that "
+                                   "mention, so nothing is threaded")
+    own = _signature(params)
+    for src, occ in signatures:
+        if _signature(cpp.parameters(occ.owner)) != own:
+            raise ThreadingBlocked(f"{target[0]}:{target[1]}: {fname} has an overload at {occ.path}:{occ.line}; "
+                                   f"threading `{param_name}` into one of them would be ambiguous")
+    for src, occ in sorted(signatures, key=lambda so: so[1].kind != "declaration"):
+        for p in cpp.parameters(occ.owner)[: index + 1]:
+            if p.has_default:
+                raise ThreadingBlocked(
+                    f"{occ.path}:{src.line(p.node)}: parameter `{p.name}` of {fname} has a default argument; a "
+                    f"new `{param_name}` parameter after it would need one too, and the stride has none")
+    chosen = free_name(param_name, [function_def] + [occ.owner for _, occ in signatures])
+
+    plan = ThreadPlan(fname, chosen, params[index].type_text, after_param)
     arity = len(params)
     blocked: list[str] = []
-    for src in project.mentioning(fname):
-        for occ in find_occurrences(src, fname):
-            if occ.kind in ("declaration", "definition"):
-                fn_params = cpp.parameters(occ.owner)
-                if len(fn_params) != arity:
-                    raise ThreadingBlocked(f"{fname} is overloaded ({occ.path}:{occ.line} has {len(fn_params)} "
-                                           f"parameters, the definition {arity}); refusing to guess which to change")
-                if any(p.has_default for p in fn_params[index + 1:]):
-                    raise ThreadingBlocked(f"{fname} has default arguments after `{after_param}` at "
-                                           f"{occ.path}:{occ.line}")
-                ptype = fn_params[index].type_text
-                edit = add_parameter(src, occ.owner, index, f"{ptype} {param_name}", f"thread {param_name} into {fname}")
-                plan.edits.append((src.path, edit))
-                (plan.definitions if occ.kind == "definition" else plan.declarations).append((occ.path, occ.line))
-            elif occ.kind == "call":
-                args = cpp.arguments(occ.owner)
-                if len(args) != arity:
-                    raise ThreadingBlocked(f"{occ.path}:{occ.line}: call of {fname} with {len(args)} arguments "
-                                           f"(the definition has {arity})")
-                view = ScopeView(project, src, occ.owner)
-                expr = find_stride(view, args[index])
-                if expr is None:
-                    blocked.append(f"{occ.path}:{occ.line} in {occ.function or '?'}")
-                    continue
-                plan.callers.append(CallerUpdate(occ.path, occ.line, occ.function, expr))
-                if "transpose" in occ.function:
-                    plan.notes.append(
-                        f"{occ.path}:{occ.line}: {occ.function} passes its own `{expr.text}`; its auto-shard L1 "
-                        "sizing models a regular (non-transposed) halo, as it did before this change")
-                plan.edits.append((src.path, add_argument(src, occ.owner, index, expr.as_array_argument(),
-                                                          f"pass {param_name} to {fname}")))
-            elif occ.kind == "reference":
-                raise ThreadingBlocked(f"{occ.path}:{occ.line}: {fname} is used other than by a call "
-                                       "(address taken or aliased); cannot add a parameter safely")
+    for src, occ in mentions:
+        if occ.kind in ("declaration", "definition"):
+            fn_params = cpp.parameters(occ.owner)
+            ptype = fn_params[index].type_text
+            edit = add_parameter(src, occ.owner, index, f"{ptype} {chosen}", f"thread {chosen} into {fname}")
+            plan.edits.append((src.path, edit))
+            (plan.definitions if occ.kind == "definition" else plan.declarations).append((occ.path, occ.line))
+        elif occ.kind == "call":
+            args = cpp.arguments(occ.owner)
+            if not index < len(args) <= arity:
+                raise ThreadingBlocked(f"{occ.path}:{occ.line}: call of {fname} with {len(args)} arguments "
+                                       f"(the definition has {arity}, `{after_param}` is number {index + 1})")
+            view = ScopeView(project, src, occ.owner)
+            expr = find_stride(view, args[index])
+            if expr is None:
+                blocked.append(f"{occ.path}:{occ.line} in {occ.function or '?'}")
+                continue
+            plan.callers.append(CallerUpdate(occ.path, occ.line, occ.function, expr))
+            if "transpose" in occ.function:
+                plan.notes.append(
+                    f"{occ.path}:{occ.line}: {occ.function} passes its own `{expr.text}`; its auto-shard L1 "
+                    "sizing models a regular (non-transposed) halo, as it did before this change")
+            plan.edits.append((src.path, add_argument(src, occ.owner, index, expr.as_array_argument(),
+                                                      f"pass {chosen} to {fname}")))
+        elif occ.kind == "reference":
+            raise ThreadingBlocked(f"{occ.path}:{occ.line}: {fname} is used other than by a call "
+                                   "(address taken or aliased); cannot add a parameter safely")
     if blocked:
         raise ThreadingBlocked(
             f"{reason}, so `{param_name}` must be passed into {fname}, but no `{param_name}` is in scope at "
@@ -104,3 +116,27 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
     if not plan.definitions:
         raise ThreadingBlocked(f"{fname}: definition not found in the checkout")
     return plan
+
+
+def free_name(wanted: str, functions: list[ts.Node]) -> str:
+    """`wanted` unless some parameter or identifier of `functions` already spells it (then the new
+    parameter would clash with it or shadow it): `conv_<wanted>`, then `conv_<wanted>_2`, ..."""
+    taken = {cpp.text(n) for fn in functions for n in cpp.walk(fn) if n.type == "identifier"}
+    taken |= {p.name for fn in functions for p in cpp.parameters(fn)}
+    for candidate in [wanted, f"conv_{wanted}"] + [f"conv_{wanted}_{i}" for i in range(2, 100)]:
+        if candidate not in taken:
+            return candidate
+    raise ThreadingBlocked(f"no free name for `{wanted}` in {', '.join(sorted(cpp.function_name(f) for f in functions))}")
+
+
+def _signature(params: list[cpp.Param]) -> tuple[str, ...]:
+    """Parameter types as far as overloading sees them: qualifiers like `sliding_window::` and a
+    by-value `const` do not make another overload (a declaration may spell them differently)."""
+    out = []
+    for p in params:
+        t = re.sub(r"\b[A-Za-z_]\w*::", "", p.type_text)
+        t = re.sub(r"\s+", "", t)
+        if "&" not in t and "*" not in t:
+            t = re.sub(r"^const", "", t)
+        out.append(t)
+    return tuple(out)
