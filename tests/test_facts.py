@@ -134,9 +134,15 @@ def test_a_call_in_a_loop_condition_is_refused_naming_the_loop(tmp_path):
                            "            approx_input_size_per_core++;\n        }\n"))
 
 
-def test_a_call_on_one_side_of_a_conditional_is_refused(tmp_path):
-    with pytest.raises(MigrateError, match="only on one side"):
-        plan_of(tmp_path, (CU, SITE1, SITE1.replace("= estimate_halo_output_elems(", "= is_mm_conv ? 0 : estimate_halo_output_elems(")))
+def test_a_call_on_one_side_of_a_conditional_builds_its_config_at_the_call(tmp_path):
+    """Evaluated only when `is_mm_conv` is false: the config is built inside an immediately-invoked
+    lambda at the call, so it is built exactly when the call was made."""
+    plan = plan_of(tmp_path, (CU, SITE1, SITE1.replace("= estimate_halo_output_elems(",
+                                                       "= is_mm_conv ? 0 : estimate_halo_output_elems(")))
+    text = plan.new_contents[CU].decode()
+    start = text.index("uint32_t approx_input_size_per_core = is_mm_conv ? 0 : [&] {")
+    assert start < text.index("SlidingWindowConfig halo_config;", start) < text.index(
+        "return sliding_window::calculate_precise_halo_output_elems(halo_config, halo_input_shard_shape);\n", start)
 
 
 def test_a_second_site_with_the_same_config_name_is_checked_against_its_own_call(tmp_path):

@@ -102,6 +102,13 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
     edits: list[Edit] = []
     old = new = ""
     config = dict(config_type=config_type, config_name=config_name, bindings=bindings, locals=facts.locals)
+    if place.mode == "inline":
+        call_text = render("precise_call.cpp.j2", qualifier=qualifier, config_name=config_name,
+                           shard_shape=shard_shape)
+        body = render("config_block.cpp.j2", **config).rstrip("\n") + f"\nreturn {call_text};"
+        text = "[&] {\n" + indent_lines(body, outer + "    ", first=True) + "\n" + outer + "}()"
+        span = (site.call.start_byte, site.call.end_byte)
+        return SiteRewrite(config_name, old, new, qualifier, [Edit(*span, text, origin)], span)
     if decl is not None:
         result_type, declarator, scale = decl
         old = cpp.text(declarator)
@@ -187,7 +194,9 @@ class Placement:
     """Where the config goes so that it is built exactly as often, and from the same values, as the
     call it replaces: right before the statement holding the call (`before`), or in new braces
     around that statement (`wrap`: the single-statement body of a loop or branch) or around the
-    rest of a `case` (`case`: a declaration directly under a case label would be jumped over)."""
+    rest of a `case` (`case`: a declaration directly under a case label would be jumped over), or
+    at the call itself in an immediately-invoked lambda (`inline`: a call evaluated only on one side
+    of `?:`, `&&` or `||`)."""
 
     stmt: ts.Node
     mode: str
@@ -217,8 +226,9 @@ def placement(site: Site) -> Placement:
         elif n.type == "conditional_expression" and prev != n.child_by_field_name("condition") or (
                 n.type == "binary_expression" and prev == n.child_by_field_name("right")
                 and cpp.text(n.child_by_field_name("operator")) in ("&&", "||")):
-            raise_unsupported(site, f"the call is evaluated only on one side of `{_squash(cpp.text(n))[:60]}`; a "
-                              "config built before the statement would always be evaluated. Migrate this call by hand")
+            # Evaluated only on one side: a config built before the statement would always be built,
+            # so it is built at the call, in an immediately-invoked lambda.
+            return Placement(cpp.statement_of(site.call), "inline", site.call.end_byte)
         elif n.type in CONTAINERS:
             return Placement(prev, "before", prev.end_byte)
         elif n.type == "case_statement":
