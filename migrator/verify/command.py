@@ -85,10 +85,36 @@ def run_verify(checkout, args) -> int:
         raise SpecsError("no conv specs to evaluate")
     report = verify_report(str(checkout.root), plan, sites, specset.specs, grids, specset.sources, specset.warnings,
                            quiet=getattr(args, "quiet", False))
+    _add_compile_verdict(report, checkout, plan, args)
     fmt = getattr(args, "format", "text") or "text"
     text = render(report, fmt)
     print(text, end="" if text.endswith("\n") else "\n")
     return 0 if report["ok"] else 1
+
+
+def _add_compile_verdict(report: dict, checkout, plan, args) -> None:
+    """``--compile-check``: the pending migration's compile verdict joins the report (and its ``ok``)."""
+    from migrator.compile_step import compile_check, not_run, wanted
+
+    if not wanted(args):
+        return
+    if not plan.pending:
+        report["compile_check"] = not_run("no pending migration to compile")
+        return
+    verdict = compile_check(checkout.root, plan.originals, plan.new_contents, args, refuse=False)
+    report["compile_check"] = verdict.to_dict()
+    report["ok"] = report["ok"] and verdict.ok
+
+
+def _compile_lines(report: dict) -> list:
+    cc = report.get("compile_check")
+    if not cc:
+        return []
+    if not cc["ran"]:
+        return [f"compile check: not run ({cc['reason']})"]
+    head = (f"compile check: {len(cc['new_diagnostics'])} new diagnostic(s) on {len(cc['translation_units'])} "
+            f"translation unit(s) with {cc['compiler']}")
+    return [head] + [f"  {d['file']}:{d['line']}: {d['kind']}: {d['message']}" for d in cc["new_diagnostics"]]
 
 
 # ---- rendering ----------------------------------------------------------------------------------
@@ -160,8 +186,11 @@ def render_text(report: dict) -> str:
             lines.append(f"  note: {tr['affected']} evaluations would see extra right padding from DRAM-slice tile "
                          f"rounding, which this call site cannot see (up to {tr['max_extra_elems']} more elems; "
                          "excluded from the comparison)")
-    lines += ["", "result: " + ("every rewrite matches the runtime halo config" if report["ok"]
-                                 else f"{report['mismatches']} mismatch(es)")]
+    lines += [""] + _compile_lines(report)
+    lines += ["result: " + ("every rewrite matches the runtime halo config" if report["ok"]
+                            else f"{report['mismatches']} mismatch(es)"
+                            + (", new compile diagnostics" if not report.get("compile_check", {"ok": True})["ok"]
+                               else ""))]
     return "\n".join(lines) + "\n"
 
 
@@ -179,6 +208,7 @@ def render_markdown(report: dict) -> str:
         for m in s["mismatch_examples"]:
             out.append(f"- mismatch at `{s['file']}:{s['line']}`: {_spec(m['spec'])} {m['layout']}/{m['grid']} "
                        f"fields {', '.join(m['fields'])}")
+    out += [f"- {line.strip()}" for line in _compile_lines(report)]
     return "\n".join(out) + "\n"
 
 
@@ -192,5 +222,9 @@ def render_github(report: dict) -> str:
         if s["under_allocations"]:
             out.append(f"::notice file={s['file']},line={s['line']}::old estimate under-allocated the halo output "
                        f"for {s['under_allocations']} evaluations")
+    cc = report.get("compile_check") or {}
+    for d in cc.get("new_diagnostics", []):
+        out.append(f"::error file={d['file']},line={d['line']},title=halo-migrate compile check::{d['kind']}: "
+                   f"{d['message']}")
     out.append(render_markdown(report).rstrip("\n"))
     return "\n".join(out) + "\n"
