@@ -216,10 +216,18 @@ def test_cache_misses_only_what_changed(fresh_cache, monkeypatch, capsys):
     n = len(syntax_runs(calls))
     # a different (still clean) migration of one .cpp only: that TU's migrated variant is compiled again
 
-    def append_comment(contents):
-        contents[TRANSPOSE] += b"\n// changed\n"
+    def append(text):
+        def edit(contents):
+            contents[TRANSPOSE] += text
+        return edit
 
-    inject(monkeypatch, append_comment)
+    # a comment does not change the preprocessed text: nothing to compile
+    inject(monkeypatch, append(b"\n// changed\n"))
+    rc, _, err = apply_cc(root, build, capsys=capsys)
+    assert rc == 0 and "0 compiled, 16 cached" in err
+    assert len(syntax_runs(calls)) == n
+    # code does: that TU's migrated variant is compiled again, and only it
+    inject(monkeypatch, append(b"\nstatic_assert(sizeof(int) >= 2);\n"))
     rc, _, err = apply_cc(root, build, capsys=capsys)
     assert rc == 0, err
     assert len(syntax_runs(calls)) == n + 1
