@@ -13,8 +13,9 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES, copy_tree, snapshot
+from conftest import FIXTURES, copy_tree, run_cli, snapshot
 from migrator import cli
+from migrator.demo import fixture_compile_database
 from migrator.engine import compile_check as cc
 from migrator.recipe import plan as plan_mod
 
@@ -22,19 +23,6 @@ pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not ins
 
 UTILS = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d_utils.cpp"
 TRANSPOSE = "ttnn/cpp/ttnn/operations/conv/conv_transpose2d/conv_transpose2d.cpp"
-
-
-def write_database(root, build):
-    """A CMake-like compile_commands.json for every .cpp of the tree, in ``build`` (outside or inside the tree)."""
-    build.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for src in sorted(root.rglob("*.cpp")):
-        obj = f"CMakeFiles/{src.stem}.o"
-        entries.append({"directory": str(build), "file": str(src), "output": obj, "arguments": [
-            "g++", "-std=c++20", "-Wall", "-Werror", f"-I{root / 'ttnn/cpp'}", "-I", str(src.parent),
-            "-MD", "-MT", obj, "-MF", f"{obj}.d", "-o", obj, "-c", str(src)]})
-    (build / "compile_commands.json").write_text(json.dumps(entries, indent=1))
-    return build
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +37,7 @@ def setup(tmp_path, monkeypatch, shared_cache):
     """(tree, build dir, compiler-call counter); the cache lives in tmp, never in ~/.cache or the checkout."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache))
     root = copy_tree(FIXTURES / "rev-7136" / "before", tmp_path / "t")
-    build = write_database(root, tmp_path / "build")
+    build = fixture_compile_database(root, tmp_path / "build").parent
     calls = []
     real = cc.run_compiler
 
@@ -330,6 +318,14 @@ def test_branch_commit_message_carries_the_verdict(setup, capsys):
     assert rc == 0
     msg = subprocess.run(["git", "log", "-1", "--format=%B", "mig"], cwd=root, capture_output=True, text=True).stdout
     assert "Type-checked with g++ " in msg and "on 8 translation units" in " ".join(msg.split())
+
+
+def test_demo_shows_the_compile_check():
+    rc, out, err = run_cli("demo")
+    assert rc == 0, err
+    assert "compile_commands.json for the fixture" in out
+    assert "--compile-check --build-dir" in out
+    assert "compile check: 0 new diagnostic(s) on 8 translation unit(s) with g++ " in err
 
 
 if __name__ == "__main__":
