@@ -249,6 +249,20 @@ def test_database_is_found_in_the_usual_build_dirs(tmp_path):
     assert cc.find_database(root) == root / "build" / "clang-17" / "compile_commands.json"
 
 
+def test_a_database_committed_in_the_checkout_is_refused(tmp_path, capsys):
+    """It names the program that would run: only the user's own build's database is trusted."""
+    from conftest import GIT
+
+    root = copy_tree(FIXTURES / "rev-7136" / "before", tmp_path / "t")
+    fixture_compile_database(root, root / "build")
+    subprocess.run(GIT + ["add", "-f", "build/compile_commands.json"], cwd=root, check=True)
+    subprocess.run(GIT + ["commit", "-qm", "ship a database"], cwd=root, check=True)
+    rc = cli.main(["apply", str(root), "--dry-run", "--compile-check"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and len(err.splitlines()) == 1
+    assert "is committed in the checkout" in err
+
+
 def test_bad_database_is_one_line(tmp_path, capsys):
     root = copy_tree(FIXTURES / "rev-7136" / "before", tmp_path / "t")
     (tmp_path / "b").mkdir()

@@ -144,6 +144,25 @@ def find_database(root: Path, build_dir: Optional[str] = None) -> Path:
     raise CompileDatabaseMissing(f"no {DATABASE} found (looked in {looked}){hint}")
 
 
+def refuse_committed_database(root: Path, db: Path) -> None:
+    """A database committed in the checkout is not the user's own build: it names the program that would
+    run, so it could make ``--compile-check`` run anything a repository ships.  Refuse it."""
+    from migrator.engine.checkout import SAFE_GIT
+
+    try:
+        rel = db.resolve().relative_to(root.resolve())
+    except ValueError:
+        return
+    try:
+        res = subprocess.run(SAFE_GIT + ["ls-files", "--error-unmatch", "--", str(rel)], cwd=root,
+                             capture_output=True, stdin=subprocess.DEVNULL)
+    except OSError:
+        return
+    if res.returncode == 0:
+        raise BadCompileDatabase(f"{db} is committed in the checkout; the compile check only runs the compiler "
+                                 "of your own build's database (pass --build-dir DIR)")
+
+
 def load_database(path: Path) -> list[Unit]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
@@ -492,6 +511,7 @@ def run_compile_check(root, originals: Mapping[str, bytes], new_contents: Mappin
     t0 = time.perf_counter()
     root = os.path.realpath(str(root))
     db = find_database(Path(root), build_dir)
+    refuse_committed_database(Path(root), db)
     units = load_database(db)
     build = os.path.realpath(str(db.parent))
     skip = [build] if build.startswith(root + os.sep) else []
