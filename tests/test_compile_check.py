@@ -78,7 +78,7 @@ def apply_cc(root, build, *extra, capsys=None):
     return rc, out, err
 
 
-def test_clean_migration_has_no_new_diagnostics(fresh_cache, capsys):
+def test_clean_migration_has_no_new_diagnostics_and_a_second_run_is_cached(fresh_cache, capsys):
     root, build, calls = fresh_cache
     before_tree, before_build = snapshot(root), snapshot(build)
     rc, out, err = apply_cc(root, build, capsys=capsys)
@@ -92,6 +92,13 @@ def test_clean_migration_has_no_new_diagnostics(fresh_cache, capsys):
     assert len(runs) == 16  # 8 TUs, before and after
     for argv in runs:
         assert not {"-c", "-o", "-MD", "-MF", "-MT"} & set(argv)
+    cache = root.parent / "cache" / "halo-migrate" / "compile"
+    assert len(list(cache.rglob("*.json"))) == 16
+
+    # a second run is served from the cache: no -fsyntax-only run at all
+    rc, _, err = apply_cc(root, build, capsys=capsys)
+    assert rc == 0 and "0 compiled, 16 cached" in err
+    assert len(syntax_runs(calls)) == 16
 
 
 def test_selection_includes_unedited_dependents_of_edited_headers(setup):
@@ -186,20 +193,8 @@ def fresh_cache(setup, tmp_path, monkeypatch):
     return setup
 
 
-def test_second_run_is_served_from_the_cache(fresh_cache, capsys):
-    root, build, calls = fresh_cache
-    rc, _, err = apply_cc(root, build, capsys=capsys)
-    assert rc == 0 and "16 compiled, 0 cached" in err
-    first = len(syntax_runs(calls))
-    rc, _, err = apply_cc(root, build, capsys=capsys)
-    assert rc == 0 and "0 compiled, 16 cached" in err
-    assert len(syntax_runs(calls)) == first  # no -fsyntax-only run the second time
-    cache = root.parent / "cache" / "halo-migrate" / "compile"
-    assert len(list(cache.rglob("*.json"))) == 16
-
-
-def test_cache_misses_only_what_changed(fresh_cache, monkeypatch, capsys):
-    root, build, calls = fresh_cache
+def test_cache_misses_only_what_changed(setup, monkeypatch, capsys):
+    root, build, calls = setup
     assert apply_cc(root, build, capsys=capsys)[0] == 0
     n = len(syntax_runs(calls))
     # a different (still clean) migration of one .cpp only: that TU's migrated variant is compiled again
@@ -313,6 +308,20 @@ def test_verify_reports_new_diagnostics_in_github_format(setup, monkeypatch, cap
     assert rc == 1
     assert any(ln.startswith(f"::error file={UTILS},line=") and "\u2018bs\u2019 was not declared" in ln
                for ln in out.splitlines())
+    # the Markdown summary under the annotations says it too
+    assert "- compile check: 1 new diagnostic(s) on 8 translation unit(s) with g++ " in out
+
+
+def test_patch_and_branch_are_refused_before_anything_is_written(setup, monkeypatch, capsys, tmp_path):
+    root, build, _ = setup
+    inject(monkeypatch, replace_in(UTILS, b"halo_config.batch_size = batch_size;", b"halo_config.batch_size = batch_sz;"))
+    branches = subprocess.run(["git", "branch"], cwd=root, capture_output=True, text=True).stdout
+    rc = cli.main(["apply", str(root), "--patch", str(tmp_path / "m.patch"), "--branch", "mig", "--compile-check",
+                   "--build-dir", str(build), "--quiet"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and "batch_sz" in err
+    assert not (tmp_path / "m.patch").exists()
+    assert subprocess.run(["git", "branch"], cwd=root, capture_output=True, text=True).stdout == branches
 
 
 def test_pr_description_says_type_checked(setup, capsys):
