@@ -108,7 +108,8 @@ CONTROLS = [
     ("std::array<uint32_t, 4> shard shape",
      replace(UTILS, b"calculate_precise_halo_output_elems(halo_config, halo_input_shard_shape)",
              b"calculate_precise_halo_output_elems(halo_config, std::array<uint32_t, 4>{0, 0, 0, 0})")),
-    ("unused local", replace(UTILS, b"SlidingWindowConfig halo_config;", b"SlidingWindowConfig halo_config; int spare = 0;")),
+    ("unused local",
+     replace(UTILS, b"SlidingWindowConfig halo_config;", b"SlidingWindowConfig halo_config; int spare = 0;")),
     ("caller without the threaded argument", drop(TRANSPOSE)),
 ]
 

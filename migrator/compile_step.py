@@ -14,7 +14,8 @@ def add_compile_args(sp) -> None:
                          "before anything is written; new diagnostics refuse")
     sp.add_argument("--build-dir", metavar="DIR",
                     help="where compile_commands.json is (implies --compile-check; default: ./build*, build/*)")
-    sp.add_argument("-j", "--jobs", type=int, metavar="N", help="parallel compiles for --compile-check (default: cores)")
+    sp.add_argument("-j", "--jobs", type=int, metavar="N",
+                    help="parallel compiles for --compile-check (default: cores)")
 
 
 def wanted(args) -> bool:

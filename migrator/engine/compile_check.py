@@ -219,6 +219,8 @@ class IncludeScanner:
         self.skip = tuple(s + os.sep for s in skip)
         self._includes: dict[str, list] = {}
         self._resolved: dict[tuple, Optional[str]] = {}
+        self._dir_ids: dict[tuple, int] = {}  # include-dir lists, numbered (many TUs share one)
+        self._edges: dict[tuple, list] = {}  # (file, dir-list id) -> in-tree files it includes
 
     def _inside(self, path: str) -> bool:
         return path.startswith(self.root + os.sep) and not path.startswith(self.skip)
@@ -248,17 +250,27 @@ class IncludeScanner:
             self._resolved[key] = found
         return self._resolved[key]
 
+    def _edges_of(self, path: str, dirs: tuple, did: int) -> list:
+        key = (path, did)
+        got = self._edges.get(key)
+        if got is None:
+            got = []
+            for quoted, name in self.includes(path):
+                hit = self.resolve(path, quoted, name, dirs)
+                if hit and self._inside(hit):
+                    got.append(hit)
+            self._edges[key] = got
+        return got
+
     def closure(self, unit: Unit) -> set[str]:
         quote_dirs, angle_dirs, forced = _include_dirs(unit)
         dirs = (quote_dirs, angle_dirs)
-        seen = {unit.file}
+        did = self._dir_ids.setdefault(dirs, len(self._dir_ids))
         todo = [unit.file] + [f for f in forced if self._inside(f) and os.path.isfile(f)]
-        seen.update(todo)
+        seen = set(todo)
         while todo:
-            cur = todo.pop()
-            for quoted, name in self.includes(cur):
-                hit = self.resolve(cur, quoted, name, dirs)
-                if hit and hit not in seen and self._inside(hit):
+            for hit in self._edges_of(todo.pop(), dirs, did):
+                if hit not in seen:
                     seen.add(hit)
                     todo.append(hit)
         return seen
