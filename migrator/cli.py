@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from migrator import __version__
+from migrator.compile_step import add_compile_args, compile_check
 from migrator.errors import DirtyFiles, MigrateError
 
 FORMATS = ("text", "json", "markdown", "github")
@@ -68,13 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-verify", action="store_true",
                     help="skip the numeric check of every rewrite (on by default; a mismatch refuses the apply)")
     sp.add_argument("--with-test", **with_test)
+    add_compile_args(sp)
     sp = with_path("verify", "check every rewrite numerically against the reference model")
     sp.add_argument("--format", choices=FORMATS, default="text")
     sp.add_argument("--specs", metavar="FILE", help="extra conv specs (JSON like conv2d_short_sweep_specs.json)")
     sp.add_argument("--grids", default="wormhole,blackhole", help="compute grids to evaluate")
+    add_compile_args(sp)
     sp = with_path("describe", "print the pull-request description for the pending migration")
     sp.add_argument("--no-verify", action="store_true", help="leave the numeric tables out")
     sp.add_argument("--with-test", **with_test)
+    add_compile_args(sp)
     sp = sub.add_parser("demo", help="run on a bundled tt-metal-shaped fixture in a temp dir", parents=[common])
     sp.add_argument("--keep", action="store_true", help="keep the temp dir and print its path")
     return p
@@ -187,7 +191,8 @@ def _dispatch(args, held: ExitStack) -> int:
     if args.command == "describe":
         from migrator.describe import pr_description
 
-        _emit(pr_description(plan, None if args.no_verify else _numeric_check(plan, checkout)))
+        summary = None if args.no_verify else _numeric_check(plan, checkout)
+        _emit(pr_description(plan, summary, compile_check(checkout.root, plan.originals, plan.new_contents, args)))
         return 0
     return _apply(plan, checkout, args)
 
@@ -211,7 +216,8 @@ def _apply(plan, checkout, args) -> int:
             if not args.quiet:
                 print(_painted(f"halo-migrate: warning: {n}"), file=sys.stderr)
     summary = None if args.no_verify else _numeric_check(plan, checkout)
-    subject, body = commit_message(plan, summary)
+    compiled = compile_check(checkout.root, plan.originals, new, args)
+    subject, body = commit_message(plan, summary, compiled)
     if args.dry_run or args.patch or args.branch:
         if args.patch:
             data, note = gitops.mailbox_patch(checkout.root, checkout.is_git, plan.originals, new,

@@ -85,6 +85,7 @@ def run_verify(checkout, args) -> int:
         raise SpecsError("no conv specs to evaluate")
     report = verify_report(str(checkout.root), plan, sites, specset.specs, grids, specset.sources, specset.warnings,
                            quiet=getattr(args, "quiet", False))
+    _add_compile_verdict(report, checkout, plan, args)
     fmt = getattr(args, "format", "text") or "text"
     if fmt == "github":  # annotations on stdout; the Markdown report in the step summary when there is one
         from migrator.github import write_step_summary
@@ -95,6 +96,31 @@ def run_verify(checkout, args) -> int:
     if text:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0 if report["ok"] else 1
+
+
+def _add_compile_verdict(report: dict, checkout, plan, args) -> None:
+    """``--compile-check``: the pending migration's compile verdict joins the report (and its ``ok``)."""
+    from migrator.compile_step import compile_check, not_run, wanted
+
+    if not wanted(args):
+        return
+    if not plan.pending:
+        report["compile_check"] = not_run("no pending migration to compile")
+        return
+    verdict = compile_check(checkout.root, plan.originals, plan.new_contents, args, refuse=False)
+    report["compile_check"] = verdict.to_dict()
+    report["ok"] = report["ok"] and verdict.ok
+
+
+def _compile_lines(report: dict) -> list:
+    cc = report.get("compile_check")
+    if not cc:
+        return []
+    if not cc["ran"]:
+        return [f"compile check: not run ({cc['reason']})"]
+    head = (f"compile check: {len(cc['new_diagnostics'])} new diagnostic(s) on {len(cc['translation_units'])} "
+            f"translation unit(s) with {cc['compiler']}")
+    return [head] + [f"  {d['file']}:{d['line']}: {d['kind']}: {d['message']}" for d in cc["new_diagnostics"]]
 
 
 # ---- rendering ----------------------------------------------------------------------------------
@@ -166,8 +192,11 @@ def render_text(report: dict) -> str:
             lines.append(f"  note: {tr['affected']} evaluations would see extra right padding from DRAM-slice tile "
                          f"rounding, which this call site cannot see (up to {tr['max_extra_elems']} more elems; "
                          "excluded from the comparison)")
-    lines += ["", "result: " + ("every rewrite matches the runtime halo config" if report["ok"]
-                                 else f"{report['mismatches']} mismatch(es)")]
+    lines += [""] + _compile_lines(report)
+    lines += ["result: " + ("every rewrite matches the runtime halo config" if report["ok"]
+                            else f"{report['mismatches']} mismatch(es)"
+                            + (", new compile diagnostics" if not report.get("compile_check", {"ok": True})["ok"]
+                               else ""))]
     return "\n".join(lines) + "\n"
 
 
@@ -185,6 +214,7 @@ def render_markdown(report: dict) -> str:
         for m in s["mismatch_examples"]:
             out.append(f"- mismatch at `{s['file']}:{s['line']}`: {_spec(m['spec'])} {m['layout']}/{m['grid']} "
                        f"fields {', '.join(m['fields'])}")
+    out += [f"- {line.strip()}" for line in _compile_lines(report)]
     return "\n".join(out) + "\n"
 
 
@@ -202,6 +232,10 @@ def render_github(report: dict, with_markdown: bool = True) -> str:
         if s["under_allocations"]:
             out.append(command("notice", f"old estimate under-allocated the halo output for "
                                f"{s['under_allocations']} evaluations", file=s["file"], line=s["line"]))
+    cc = report.get("compile_check") or {}
+    for d in cc.get("new_diagnostics", []):
+        out.append(command("error", f"{d['kind']}: {d['message']}", file=d["file"], line=d["line"],
+                           title="halo-migrate compile check"))
     if with_markdown:
         out.append(render_markdown(report).rstrip("\n"))
     return "\n".join(out) + "\n" if out else ""
