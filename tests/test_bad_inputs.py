@@ -174,7 +174,7 @@ def test_explicit_capture_list_blocks_threading(tree):
 
 def test_threading_blocked_when_a_caller_has_no_stride(tree):
     root = tree()
-    p = root / "ttnn/cpp/ttnn/operations/conv/conv_transpose2d/conv_transpose2d.cpp"
+    p = root / "ttnn/cpp/ttnn/operations/conv/conv2d/prepare_conv2d_weights.cpp"
     p.write_bytes(p.read_bytes().replace(b"stride", b"step"))
     refuses(root, "plan", root, contains="no `stride` is in scope")
 
@@ -216,7 +216,8 @@ def test_using_declaration_of_the_estimate_is_removed_with_it(tree):
 def test_transposed_caller_gets_a_reviewer_note(tree):
     rc, out, _ = run_cli("plan", tree("rev-7136"))
     assert rc == 0
-    assert "conv_transpose2d passes its own `stride`" in out
+    assert ("sliding_window::get_pair_n4_padding(padding) → {0, 0, 0, 0} and stride {1, 1}: the sizes passed are the "
+            "transposed conv's zero-inserted full input, on which a stride-1 conv without padding runs") in out
 
 
 def test_unreadable_file_refuses_even_where_file_modes_cannot_be_enforced(tree, monkeypatch, capsys):

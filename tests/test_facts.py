@@ -121,7 +121,7 @@ def test_the_ops_stride_parameter_beats_a_local_that_looks_like_one(tmp_path):
                  "    const bool mm_conv = false;\n    const std::array<uint32_t, 2> conv_stride = {1, 1};\n"
                  "    log_debug(tt::LogOp, \"{}\", conv_stride[0]);\n")
     # A local copy is weaker evidence than the op's own parameter: no ambiguity, `stride` wins.
-    plan = plan_of(tmp_path, plan_edit)
+    plan = plan_of(tmp_path, plan_edit, (CT, "        .is_transpose = true};", "        .is_transpose = false};"))
     assert any(c.expr.text == "stride" for t in plan.threads for c in t.callers if c.path == CT)
 
 
@@ -152,3 +152,22 @@ def test_a_second_site_with_the_same_config_name_is_checked_against_its_own_call
                               .replace("        uint32_t", "            uint32_t", 1) + "            (void)approx_twin;\n        }\n"))
     names_ = [s.config_name for s in plan.sites if s.path == CU and "auto_shard" in s.function]
     assert names_ == ["halo_config", "halo_config"]
+
+
+# ---- the transposed conv's caller ------------------------------------------------------------------
+def test_a_transposed_conv_passes_the_stride_and_padding_of_the_conv_that_really_runs(tmp_path):
+    """conv_transpose2d hands auto-shard its zero-inserted full input; the conv that runs on it after
+    the transposed halo has stride 1 and no padding, so that is what it passes (exact, where its own
+    stride and padding under-allocate; tests/test_transposed_path.py checks the numbers)."""
+    plan = plan_of(tmp_path)
+    caller = next(c for t in plan.threads for c in t.callers if c.path == CT)
+    assert caller.expr.text == "{1, 1}"
+    text = plan.new_contents[CT].decode()
+    assert "            kernel_size,\n            {1, 1},\n            dilation,\n            {0, 0, 0, 0},\n" in text
+
+
+def test_a_caller_without_a_transposed_halo_keeps_its_own_stride_and_padding(tmp_path):
+    plan = plan_of(tmp_path, (CT, "        .is_transpose = true};", "        .is_transpose = false};"))
+    caller = next(c for t in plan.threads for c in t.callers if c.path == CT)
+    assert caller.expr.text == "stride"
+    assert b"sliding_window::get_pair_n4_padding(padding),\n            groups," in plan.new_contents[CT]

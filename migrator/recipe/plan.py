@@ -5,6 +5,7 @@ result is sound. Nothing here writes to disk."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from migrator.engine import cpp
 from migrator.engine.edits import Edit, EditSet
@@ -27,7 +28,7 @@ from migrator.recipe.slice_geometry import PADDING_TYPE as SLICE_PADDING_TYPE
 from migrator.recipe.slice_geometry import plan_slice_geometry
 from migrator.recipe.regression_test import RegressionTest, plan_regression_test
 from migrator.recipe.site import Expr, Site, make_site
-from migrator.recipe.threading import ThreadPlan, plan_threading
+from migrator.recipe.threading import CallerValue, ThreadPlan, plan_threading, stride_in_scope
 
 RECIPE = "halo-precise"
 
@@ -219,8 +220,12 @@ def _thread_missing_stride(project: Project, sites: list[Site], facts: list[Site
         fn = first.scope.function
         kernel = facts[group[0]].arg("kernel_size").text
         after = kernel if kernel in [p.name for p in cpp.parameters(fn)] else names.THREAD_AFTER_ROLE
+        fn_params = [p.name for p in cpp.parameters(fn)]
+        padding = facts[group[0]].arg("padding").text
         thread = plan_threading(project, fn, first.src, names.STRIDE, after,
-                                f"{first.path}:{first.line} needs the convolution stride")
+                                f"{first.path}:{first.line} needs the convolution stride",
+                                resolve=partial(caller_stride, padding_index=fn_params.index(padding)
+                                                if padding in fn_params else None))
         plan.threads.append(thread)
         plan.warnings.extend(thread.notes)
         for path, edit in thread.edits:
@@ -233,6 +238,53 @@ def _thread_missing_stride(project: Project, sites: list[Site], facts: list[Site
                           f"({len(thread.declarations)} declaration(s), {len(thread.definitions)} definition(s), "
                           f"{len(thread.callers)} caller(s))")
     return out
+
+
+def caller_stride(view, args, index: int, padding_index: int | None) -> CallerValue | None:
+    """What a caller of the threaded function passes as the stride. A transposed conv
+    (conv_transpose2d builds its halo config with `is_transpose = true`) passes the zero-inserted
+    full input, and the conv that runs on it after the transposed halo is a stride-1 conv without
+    padding: so it passes `{1, 1}`, and `{0, 0, 0, 0}` instead of its own padding, which the function
+    uses only for this size and a log line. With the conv's own stride and padding the halo would be
+    sized as a regular conv's and come out too small for some shapes (upstream #30446 does that)."""
+    if (padding_index is not None and padding_index < len(args) and _builds_transposed_halo(view)
+            and not _only_use_of_a_local(view, args[padding_index])):
+        return CallerValue(
+            Expr("{1, 1}", f"the stride-1 conv that runs on {view.scope.function and cpp.function_name(view.scope.function)}'s "
+                 "zero-inserted input after its transposed halo", "std::array<uint32_t, 2>"),
+            ((padding_index, "{0, 0, 0, 0}"),),
+            f"{cpp.text(args[padding_index])} → {{0, 0, 0, 0}} and stride {{1, 1}}: the sizes passed are the transposed "
+            "conv's zero-inserted full input, on which a stride-1 conv without padding runs")
+    return stride_in_scope(view, args, index)
+
+
+def _only_use_of_a_local(view, arg) -> bool:
+    """Whether replacing `arg` would leave a local unused (an error under tt-metal's -Werror)."""
+    fn = view.scope.function
+    for ident in (n for n in cpp.walk(arg) if n.type == "identifier"):
+        name = view.scope.get(cpp.text(ident))
+        if name is not None and name.kind in ("local", "structured-binding") and fn is not None:
+            uses = [n for n in cpp.walk(fn) if n.type == "identifier" and cpp.text(n) == name.name
+                    and not (arg.start_byte <= n.start_byte < arg.end_byte)]
+            if len(uses) <= 1:  # only its own declaration is left
+                return True
+    return False
+
+
+def _builds_transposed_halo(view) -> bool:
+    """The caller's function sets `is_transpose = true` on a SlidingWindowConfig (designated
+    initializer or assignment): the halo it runs is a transposed one."""
+    fn = view.scope.function
+    if fn is None:
+        return False
+    for n in cpp.walk(fn):
+        if n.type == "initializer_pair" and cpp.text(n.child_by_field_name("designator") or n.children[0]) \
+                .strip(". ") == "is_transpose" and cpp.text(n.child_by_field_name("value")) == "true":
+            return True
+        if (n.type == "assignment_expression" and cpp.text(n.child_by_field_name("left")).endswith(".is_transpose")
+                and cpp.text(n.child_by_field_name("right")) == "true"):
+            return True
+    return False
 
 
 def _thread_slice_geometry(sites: list[Site], facts: list[SiteFacts], plan: MigrationPlan, add) -> list[SiteFacts]:

@@ -48,8 +48,25 @@ class ThreadPlan:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CallerValue:
+    """What one caller passes for the new parameter, and any argument it must pass differently so
+    that the two describe the same computation (index in the call, new text)."""
+
+    expr: Expr
+    replace: tuple[tuple[int, str], ...] = ()
+    note: str = ""
+
+
+def stride_in_scope(view: ScopeView, args: list[ts.Node], index: int) -> CallerValue | None:
+    """The default resolver: the convolution stride visible at the call (site.find_stride)."""
+    expr = find_stride(view, args[index])
+    return CallerValue(expr) if expr is not None else None
+
+
 def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile, param_name: str,
-                   after_param: str, reason: str) -> ThreadPlan:
+                   after_param: str, reason: str, resolve=stride_in_scope) -> ThreadPlan:
+    """`resolve(view, args, index)`: the value a caller passes (a CallerValue), or None when it has none."""
     fname = cpp.last_name(cpp.function_name(function_def))
     params = cpp.parameters(function_def)
     names_ = [p.name for p in params]
@@ -94,18 +111,19 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
             if not index < len(args) <= arity:
                 raise ThreadingBlocked(f"{occ.path}:{occ.line}: call of {fname} with {len(args)} arguments "
                                        f"(the definition has {arity}, `{after_param}` is number {index + 1})")
-            view = ScopeView(project, src, occ.owner)
-            expr = find_stride(view, args[index])
-            if expr is None:
+            value = resolve(ScopeView(project, src, occ.owner), args, index)
+            if value is None:
                 blocked.append(f"{occ.path}:{occ.line} in {occ.function or '?'}")
                 continue
+            expr = value.expr
             plan.callers.append(CallerUpdate(occ.path, occ.line, occ.function, expr))
-            if "transpose" in occ.function:
-                plan.notes.append(
-                    f"{occ.path}:{occ.line}: {occ.function} passes its own `{expr.text}`; its auto-shard L1 "
-                    "sizing models a regular (non-transposed) halo, as it did before this change")
+            if value.note:
+                plan.notes.append(f"{occ.path}:{occ.line}: {value.note}")
             plan.edits.append((src.path, add_argument(src, occ.owner, index, expr.as_array_argument(),
                                                       f"pass {chosen} to {fname}")))
+            for i, text in value.replace:
+                plan.edits.append((src.path, Edit(args[i].start_byte, args[i].end_byte, text,
+                                                  f"{occ.function} passes {text} to {fname} with {chosen}")))
         elif occ.kind == "reference":
             raise ThreadingBlocked(f"{occ.path}:{occ.line}: {fname} is used other than by a call "
                                    "(address taken or aliased); cannot add a parameter safely")
