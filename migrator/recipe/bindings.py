@@ -154,4 +154,5 @@ def _pair_of(e: Expr) -> Bound | Refusal:
 
 def _no_parallel_config(f: SiteFacts) -> Refusal:
     return Refusal(f"{f.path}:{f.line}: cannot tell which ParallelConfig produced the halo input shard shape "
-                   f"(ParallelConfig variables in scope: {', '.join(f.parallel_configs_seen) or 'none'})")
+                   f"(ParallelConfig variables in scope: {', '.join(f.parallel_configs_seen) or 'none'}), so the "
+                   "halo's core count is unknown here; migrate this call by hand")

@@ -85,7 +85,10 @@ def rewrite_site(site: Site, facts: SiteFacts, bindings: list[Binding], introduc
     place = placement(site)
     stmt = place.stmt
     block = cpp.enclosing(stmt, "compound_statement")
-    reserved = (introduced if introduced is not None else {}).setdefault((src.path, block.id if block else 0), set())
+    # Names are reserved per block the config lands in; a config in braces of its own (`wrap`, `case`)
+    # is in a block of its own.
+    scope_key = ("own braces", stmt.id) if place.mode in ("wrap", "case") else (block.id if block else 0)
+    reserved = (introduced if introduced is not None else {}).setdefault((src.path, scope_key), set())
     qualifier, config_type = qualifier_for(site)
     config_name = choose_config_name(site, block, reserved)
     reserved.add(config_name)
