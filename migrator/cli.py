@@ -176,18 +176,17 @@ def _numeric_check(plan, checkout) -> list[dict]:
     """verify's per-site summaries; refuses the whole apply if any rewrite disagrees with the
     halo op's runtime config (the safety net for a wrong binding)."""
     from migrator.errors import PostconditionFailed
-    from migrator.verify.core import verify_plan
+    from migrator.verify.core import refusal, verify_plan
     from migrator.verify.specs import collect_specs
 
     if not plan.sites:
         return []
-    summaries = verify_plan(plan, collect_specs(checkout.root).specs)
-    bad = [s for s in summaries if s["mismatches"]]
-    if bad:
-        first = bad[0]
-        raise PostconditionFailed(
-            f"numeric check failed at {first['file']}:{first['line']}: {first['mismatches']} of {first['evaluated']} "
-            "configurations differ from the halo op's runtime size (see `halo-migrate verify`); nothing written")
+    summaries = verify_plan(plan, collect_specs(checkout.root).specs, checkout=checkout)
+    if not summaries:
+        raise PostconditionFailed("numeric check found no exact call in the migrated text; nothing written")
+    why = refusal(summaries)
+    if why:
+        raise PostconditionFailed(f"{why} (see `halo-migrate verify`); nothing written")
     return summaries
 
 
