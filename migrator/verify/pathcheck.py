@@ -210,18 +210,29 @@ def enumerate_paths(index: Index, src: SourceFile, node, depth: int = 0) -> List
 def path_kind(path: CallPath, site: TextSite) -> str:
     if path.entry == "conv_transpose2d":
         return "transposed"
-    slice_steps = [i for i, s in enumerate(path.steps) if _takes_slice_config(s)]
+    slice_steps = [s for s in path.steps if _is_slice_step(s)]
     if slice_steps:
-        site_fn = cpp.enclosing(site.call, "function_definition")
-        if path.steps[slice_steps[-1]].callee.id == site_fn.id:
+        last = slice_steps[-1]
+        inside = last.callee_src.path == site.path and \
+            last.callee.start_byte <= site.call.start_byte < last.callee.end_byte
+        # the site is in the slice code itself, not in a function the slice code calls
+        if inside and not any(s.callee.type == "function_definition" and not _is_slice_step(s)
+                              for s in path.steps[path.steps.index(last) + 1:]):
             return "dram_slice"
         return "nested"
     return "l1"
 
 
-def _takes_slice_config(step: Step) -> bool:
-    return step.callee.type == "function_definition" and any(
-        "Conv2dSliceConfig" in p.type_text and "SliceType" not in p.type_text and "optional" not in p.type_text for p in cpp.parameters(step.callee))
+def _is_slice_step(step: Step) -> bool:
+    """A step into DRAM-slice code: a function taking a slice config, or a function/lambda whose
+    name says it works on one slice (``calculate_conv_dram_slice_L1_usage``,
+    ``compute_l1_usage_for_slice``)."""
+    if step.callee.type == "function_definition" and any(
+            "Conv2dSliceConfig" in p.type_text and "SliceType" not in p.type_text and "optional" not in p.type_text
+            for p in cpp.parameters(step.callee)):
+        return True
+    name = step.name.lower()
+    return "slice" in name and ("l1" in name or "usage" in name)
 
 
 @dataclass
@@ -345,6 +356,7 @@ class BoundPath:
     variant: Dict[str, Any] = field(default_factory=dict)
     label_suffix: str = ""
     static_layouts: List[str] = field(default_factory=list)
+    constant_padding: bool = False  # the site's padding is a literal (no slice padding in scope)
 
 
 ROOT_BY_TYPE = {"ConvDRAMParamters": "params"}
@@ -399,6 +411,8 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
             frame = comp.frame(step.callee_src, step.callee, pfns, label=step.name)
     conditions += _path_conditions(comp, site.call, frame)
     bp = BoundPath(path, path_kind(path, site), frame, {}, None, conditions, layout_args, variant=dict(variant))
+    pad = site.bindings.get("padding")
+    bp.constant_padding = pad is not None and re.fullmatch(r"\{[\s0uUlL,]*\}", site.src.text(pad)) is not None
     try:
         bp.fields = {f: comp.expr(n, frame) for f, n in site.bindings.items()}
         bp.shard = comp.expr(site.shard, frame)
@@ -491,6 +505,7 @@ class PathResult:
     under_examples: List[dict] = field(default_factory=list)
     tile_affected: int = 0
     tile_max: int = 0
+    tile_invisible: int = 0
 
     def summary(self) -> dict:
         return {"path": self.label, "kind": self.kind, "entry": self.entry, "evaluated": self.evaluated,
@@ -551,6 +566,10 @@ def _cfg(values: Dict[str, Any]) -> SlidingWindowConfig:
             v = int(v) & 0xFFFFFFFF
         kw[f] = v
     return SlidingWindowConfig(**kw)
+
+
+def pr_tile_only(hw_diff, bp, truth) -> bool:
+    return not hw_diff and bp.kind == "dram_slice" and bool(truth.tile_extra) and bp.constant_padding
 
 
 def _same(call, shard, rt, rt_shard, bound) -> bool:
@@ -687,23 +706,39 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
         record[(pr.label, spec, ctx.layout, ctx.grid_name)] = (call, tuple(shard))
     where = {"spec": spec.as_list(), "layout": ctx.layout, "grid": ctx.grid_name}
     diff = [f for f in MATH_FIELDS if f in bp.fields and getattr(call, f) != getattr(runtime_cfg, f)]
-    hw_diff = _padded(call) != _padded(runtime_cfg) or (
-        "padding" in bp.fields and bp.kind in ("dram_slice",) and call.padding != runtime_cfg.padding)
+    hw_diff = _padded(call) != _padded(runtime_cfg)
+    if hw_diff and bp.kind == "dram_slice" and truth.tile_extra and bp.constant_padding:
+        # a slice site with no slice padding in scope (older revisions) cannot see the right padding a
+        # tile-rounded output width adds; it is judged on what it can know and the gap is reported
+        p4 = runtime_cfg.padding
+        narrower = SlidingWindowConfig(**{**runtime_cfg.__dict__, "padding": (p4[0], p4[1], p4[2], p4[3] - truth.tile_extra)})
+        if _padded(call) == _padded(narrower):
+            hw_diff = False
+            pr.tile_invisible += 1
+    caller_fields = []
+    if bp.kind == "nested":
+        # the slice's own geometry is what the (pre-existing) caller describes: reported, not failed
+        caller_fields = [f for f in ("num_cores_nhw",) if f in diff]
+        diff = [f for f in diff if f not in caller_fields]
+        if "core_range_set" in bp.fields and call.core_range_set != runtime_cfg.core_range_set:
+            caller_fields.append("core_range_set")
     if hw_diff:
         named = [f for f in ("input_hw", "padding") if getattr(call, f) != getattr(runtime_cfg, f)] or ["input_hw"]
         if bp.kind == "nested":
-            pr.caller_findings += 1
-            if len(pr.caller_examples) < EXAMPLES:
-                pr.caller_examples.append({**where, "fields": named, "call_site": precise, "runtime": runtime,
-                                           "values": {f: [list(getattr(call, f)), list(getattr(runtime_cfg, f))]
-                                                      for f in named}})
+            caller_fields += named
         else:
             diff += named
-    if "core_range_set" in bp.fields and call.core_range_set != runtime_cfg.core_range_set:
+    if caller_fields:
+        pr.caller_findings += 1
+        if len(pr.caller_examples) < EXAMPLES:
+            pr.caller_examples.append({**where, "fields": caller_fields, "call_site": precise, "runtime": runtime,
+                                       "values": {f: [_show(getattr(call, f)), _show(getattr(runtime_cfg, f))]
+                                                  for f in caller_fields}})
+    if "core_range_set" in bp.fields and bp.kind != "nested" and call.core_range_set != runtime_cfg.core_range_set:
         diff.append("core_range_set")
     if int(shard[1]) != int(truth.shard[1]):
         diff.append("shard_shape")
-    if precise != runtime and not diff and not (bp.kind == "nested" and hw_diff):
+    if precise != runtime and not diff and not caller_fields and not pr_tile_only(hw_diff, bp, truth):
         diff = ["value"]
     if diff:
         pr.mismatches += 1
