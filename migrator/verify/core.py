@@ -309,10 +309,10 @@ def refusal(summaries: Sequence[dict]) -> Optional[str]:
             detail = f" (e.g. {ex.get('path', '')}: {', '.join(ex.get('fields', []))})" if ex else ""
             return (f"numeric check failed at {where}: {s['mismatches']} configurations differ from what the halo op "
                     f"receives on their call path{detail}")
+        if s.get("path_errors") or (s.get("error") and s.get("evaluated")):
+            return f"numeric check could not evaluate {where}: {s.get('error')}"
         if not s.get("evaluated"):
             return f"numeric check evaluated no context at {where} ({s.get('error') or 'no path reached it'})"
-        if s.get("path_errors") or s.get("error"):
-            return f"numeric check could not evaluate {where}: {s.get('error')}"
     return None
 
 

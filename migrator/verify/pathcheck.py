@@ -483,6 +483,7 @@ class PathResult:
     label: str
     kind: str
     entry: str
+    variant: str = ""
     evaluated: int = 0
     matmul: int = 0
     not_reached: Counter = field(default_factory=Counter)
@@ -534,6 +535,7 @@ class SitePathsResult:
     paths: List[PathResult] = field(default_factory=list)
     error: Optional[str] = None
     contexts: int = 0  # distinct (spec, layout, grid) evaluated on some path
+    matmul_contexts: int = 0  # of those, 1x1 matmul convs (no halo op runs)
     values: Dict[tuple, Any] = field(default_factory=dict)  # (path, spec, layout, grid) -> evaluated config (record=True)
 
     def summary(self) -> dict:
@@ -541,8 +543,7 @@ class SitePathsResult:
                 "contexts": self.contexts, "paths": [p.summary() for p in self.paths],
                 "mismatches": sum(p.mismatches for p in self.paths),
                 "errors": sum(sum(p.errors.values()) for p in self.paths),
-                "calls_per_conv": max((len([q for q in self.paths if q.entry == e]) for e in
-                                       {p.entry for p in self.paths}), default=0)}
+                "calls_per_conv": max(Counter((p.entry, p.variant) for p in self.paths).values(), default=0)}
 
     @property
     def failed(self) -> bool:
@@ -630,6 +631,7 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                 bp.label_suffix = f" [{v['slice_type']}]"
             bound.append(bp)
     seen = set()
+    mm_seen = set()
     probe = Ctx(specs[0], "HEIGHT", grids[0], entry_values(specs[0], grids[0])) if specs else None
     for bp in bound:
         bp.static_layouts = list(layouts)
@@ -641,7 +643,7 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                     bp.label_suffix += f" [{bp.static_layouts[0]}]"
             except PathEvalError:
                 pass
-        pr = PathResult(bp.path.label() + bp.label_suffix, bp.kind, bp.path.entry)
+        pr = PathResult(bp.path.label() + bp.label_suffix, bp.kind, bp.path.entry, bp.variant.get("slice_type", ""))
         res.paths.append(pr)
         if bp.error:
             pr.errors[bp.error] += 1
@@ -660,9 +662,12 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                     try:
                         if _evaluate_one(bp, ctx, pr, variant_code, res.values if record else None):
                             seen.add((spec, layout, grid))
+                            if spec.is_mm_conv():
+                                mm_seen.add((spec, layout, grid))
                     except PathNotReached as exc:
                         pr.not_reached[str(exc)] += 1
     res.contexts = len(seen)
+    res.matmul_contexts = len(mm_seen)
     return res
 
 
@@ -883,7 +888,7 @@ def site_summary(res: SitePathsResult, total_contexts: int) -> dict:
     summary.update({
         "contexts": res.contexts,
         "path_errors": rs["errors"],
-        "matmul_contexts": max((p.matmul for p in paths), default=0),
+        "matmul_contexts": res.matmul_contexts,
         "calls_per_conv": rs["calls_per_conv"],
         "max_op_trace_length": max((p.max_trace for p in paths), default=0),
         "under_allocations_fixed": sum(p.under_fixed for p in paths),
