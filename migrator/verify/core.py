@@ -280,10 +280,12 @@ def path_sources(project, plan=None) -> list:
 
 def path_check(project, plan, specs, grids=("wormhole", "blackhole"), variant: Optional[str] = None) -> List[dict]:
     """Per-site summaries from the independent path check (:mod:`migrator.verify.pathcheck`)."""
-    from migrator.verify.pathcheck import check_sources, site_summary
+    from migrator.verify.pathcheck import check_sources, edited_ranges, site_summary
 
     specs = [s if isinstance(s, ConvSpec) else ConvSpec.from_row(s) for s in specs]
-    results = check_sources(path_sources(project, plan), specs, list(grids), LAYOUTS, estimate_variant_code(variant))
+    edited = edited_ranges(plan.originals, plan.edits) if plan is not None else {}
+    results = check_sources(path_sources(project, plan), specs, list(grids), LAYOUTS, estimate_variant_code(variant),
+                            edited=edited)
     total = len(specs) * len(grids) * len(LAYOUTS)
     return [site_summary(r, total) for r in results]
 

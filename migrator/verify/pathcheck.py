@@ -210,6 +210,9 @@ def enumerate_paths(index: Index, src: SourceFile, node, depth: int = 0) -> List
 def path_kind(path: CallPath, site: TextSite) -> str:
     if path.entry == "conv_transpose2d":
         return "transposed"
+    if path.entry == "conv2d_DRAM" and len(path.steps) > 1 and cpp.enclosing(
+            path.steps[1].call, "while_statement", "for_statement", "for_range_loop") is not None:
+        return "nested"  # conv2d_DRAM's own auto-shard call inside its slicing loop: one call per slice
     slice_steps = [s for s in path.steps if _is_slice_step(s)]
     if slice_steps:
         last = slice_steps[-1]
@@ -357,6 +360,7 @@ class BoundPath:
     label_suffix: str = ""
     static_layouts: List[str] = field(default_factory=list)
     constant_padding: bool = False  # the site's padding is a literal (no slice padding in scope)
+    error_where: Optional[Tuple[str, int, int]] = None
 
 
 ROOT_BY_TYPE = {"ConvDRAMParamters": "params"}
@@ -418,6 +422,7 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
         bp.shard = comp.expr(site.shard, frame)
     except PathEvalError as exc:
         bp.error = exc.message
+        bp.error_where = exc.where
     return bp
 
 
@@ -493,6 +498,7 @@ class PathResult:
     caller_findings: int = 0
     caller_examples: List[dict] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
+    unmodelled: Counter = field(default_factory=Counter)  # pre-existing code the evaluator does not model
     under_fixed: int = 0
     bytes_delta: int = 0  # (new - old) * bytes, summed
     matmul_old_bytes: int = 0
@@ -515,6 +521,8 @@ class PathResult:
                 "mismatch_fields": dict(self.mismatch_fields), "mismatch_examples": self.mismatch_examples,
                 "caller_findings": self.caller_findings, "caller_examples": self.caller_examples,
                 "errors": sum(self.errors.values()), "error_reasons": dict(self.errors.most_common(5)),
+                "unverified": sum(self.unmodelled.values()),
+                "unverified_reasons": dict(self.unmodelled.most_common(3)),
                 "under_allocations_fixed": self.under_fixed, "bytes_added": self.bytes_delta,
                 "matmul_l1": {"old_bytes": self.matmul_old_bytes, "new_bytes": self.matmul_new_bytes,
                               "note": "no halo op runs for a matmul conv; only the auto-shard's L1 estimate changes"},
@@ -612,7 +620,7 @@ def _precise(cfg: SlidingWindowConfig, shard) -> int:
 
 def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.ConvSpec], grids: Sequence[str],
                layouts: Sequence[str] = pm.LAYOUTS, variant_code: Optional[str] = None,
-               record: bool = False) -> SitePathsResult:
+               record: bool = False, ranges: Optional[Dict[str, List[Tuple[int, int]]]] = None) -> SitePathsResult:
     fdef = cpp.enclosing(site.call, "function_definition")
     res = SitePathsResult(site.path, site.line, cpp.last_name(cpp.function_name(fdef)), site)
     chains = enumerate_paths(index, site.src, site.call)
@@ -646,7 +654,10 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
         pr = PathResult(bp.path.label() + bp.label_suffix, bp.kind, bp.path.entry, bp.variant.get("slice_type", ""))
         res.paths.append(pr)
         if bp.error:
-            pr.errors[bp.error] += 1
+            if _in(bp.error_where, ranges or {}):
+                pr.errors[bp.error] += 1
+            else:
+                pr.unmodelled[bp.error] += 1
             continue
         transposed = bp.kind == "transposed"
         for spec in specs:
@@ -654,13 +665,13 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                 entry = entry_values(spec, grid, transposed=transposed)
                 if bp.kind in ("dram_slice", "nested"):
                     try:
-                        entry = {**entry, "pc_output_hw": first_slice(spec, bp.variant.get("slice_type", "DRAM_HEIGHT"))["output_hw"]}
+                        entry = {**entry, "pc_output_hw": first_slice(spec, _slice_type_of(bp, spec))["output_hw"]}
                     except pm.NotReached:
                         pass
                 for layout in bp.static_layouts:
                     ctx = Ctx(spec, layout, grid, entry)
                     try:
-                        if _evaluate_one(bp, ctx, pr, variant_code, res.values if record else None):
+                        if _evaluate_one(bp, ctx, pr, variant_code, res.values if record else None, ranges or {}):
                             seen.add((spec, layout, grid))
                             if spec.is_mm_conv():
                                 mm_seen.add((spec, layout, grid))
@@ -671,7 +682,15 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
     return res
 
 
-def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=None) -> bool:
+def _slice_type_of(bp: BoundPath, spec: pm.ConvSpec) -> str:
+    """The slice direction: the path's own (a root taking it as a parameter), else what
+    ``conv2d_DRAM`` picks for the entry's input (``determine_conv_slice_type``, tiled output)."""
+    from migrator.verify.paths import _slice_type
+
+    return bp.variant.get("slice_type") or _slice_type(spec.input_height, spec.input_width, "TILE")
+
+
+def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=None, ranges=None) -> bool:
     spec = ctx.spec
     for fn, want, text in bp.conditions:
         if fn is None:
@@ -689,7 +708,7 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
         if spec.is_1d_depthwise() and ctx.layout != "HEIGHT" and bp.kind != "transposed":
             pass  # decided by the code's own early return when it has one
         try:
-            truth = truth_for(bp.kind, spec, ctx.layout, ctx.grid_name, bp.variant.get("slice_type", "DRAM_HEIGHT"))
+            truth = truth_for(bp.kind, spec, ctx.layout, ctx.grid_name, _slice_type_of(bp, spec))
         except pm.NotReached as exc:
             raise PathNotReached(str(exc)) from None
         values = {f: fn(ctx) for f, fn in bp.fields.items()}
@@ -701,7 +720,10 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
         runtime = _precise(runtime_cfg, truth.shard)
         precise = runtime if _same(call, shard, runtime_cfg, truth.shard, bp.fields) else _precise_guarded(call, shard)
     except PathEvalError as exc:
-        pr.errors[exc.message] += 1
+        if _in(exc.where, ranges or {}):
+            pr.errors[exc.message] += 1
+        else:
+            pr.unmodelled[exc.message] += 1
         return False
     except ValueError as exc:
         pr.not_reached[f"reference model raised: {str(exc).split(':')[0]}"] += 1
@@ -833,10 +855,47 @@ def _trace_len(cfg: SlidingWindowConfig) -> int:
 
 
 def check_sources(sources: Sequence[SourceFile], specs, grids, layouts=pm.LAYOUTS,
-                  variant_code: Optional[str] = None, record: bool = False) -> List[SitePathsResult]:
+                  variant_code: Optional[str] = None, record: bool = False,
+                  edited: Optional[Dict[str, List[Tuple[int, int]]]] = None) -> List[SitePathsResult]:
+    """``edited``: byte ranges of the migrated text the migration wrote, per file.  An expression
+    that cannot be evaluated inside them (or inside a site's own bindings) is an error; one in
+    pre-existing code leaves that path unverified (reported, never counted as evaluated)."""
     index = Index(sources)
     comp = Compiler(index)
-    return [check_site(comp, index, s, specs, grids, layouts, variant_code, record) for s in read_sites(index.sources)]
+    sites = read_sites(index.sources)
+    ranges: Dict[str, List[Tuple[int, int]]] = {k: list(v) for k, v in (edited or {}).items()}
+    for s in sites:
+        decl_start = min([n.start_byte for n in s.bindings.values()] + [s.call.start_byte])
+        ranges.setdefault(s.path, []).append((cpp.statement_of(_first_stmt(s, decl_start)).start_byte
+                                              if _first_stmt(s, decl_start) is not None else decl_start,
+                                              s.call.end_byte))
+    return [check_site(comp, index, s, specs, grids, layouts, variant_code, record, ranges) for s in sites]
+
+
+def _first_stmt(site: TextSite, start: int):
+    n = site.src.root.descendant_for_byte_range(start, start)
+    return n
+
+
+def edited_ranges(originals: Dict[str, bytes], edits: Dict[str, list]) -> Dict[str, List[Tuple[int, int]]]:
+    """Where the plan's edits land in the new text: (start, end) per edit, per file."""
+    out: Dict[str, List[Tuple[int, int]]] = {}
+    for path, es in (edits or {}).items():
+        shift = 0
+        spans = []
+        for start, end, data in sorted(es, key=lambda e: e[0]):
+            n0 = start + shift
+            spans.append((n0, n0 + len(data)))
+            shift += len(data) - (end - start)
+        out[path] = spans
+    return out
+
+
+def _in(where, ranges) -> bool:
+    if where is None:
+        return True
+    path, a, b = where
+    return any(s <= a and b <= e or (a <= s < b) for s, e in ranges.get(path, []))
 
 
 def site_summary(res: SitePathsResult, total_contexts: int) -> dict:
@@ -888,6 +947,8 @@ def site_summary(res: SitePathsResult, total_contexts: int) -> dict:
     summary.update({
         "contexts": res.contexts,
         "path_errors": rs["errors"],
+        "unverified_paths": sum(1 for p in paths if p.unmodelled and not p.evaluated),
+        "unverified_contexts": sum(sum(p.unmodelled.values()) for p in paths),
         "matmul_contexts": res.matmul_contexts,
         "calls_per_conv": rs["calls_per_conv"],
         "max_op_trace_length": max((p.max_trace for p in paths), default=0),

@@ -51,7 +51,10 @@ UNSET = object()
 
 
 class PathEvalError(UnresolvedBinding):
-    """An expression on a path that cannot be evaluated (never counts as 'no mismatch')."""
+    """An expression on a path that cannot be evaluated (never counts as 'no mismatch').
+    ``where`` is (file, start byte, end byte) of the innermost expression that failed."""
+
+    where: Optional[Tuple[str, int, int]] = None
 
 
 class PathNotReached(Exception):
@@ -189,7 +192,7 @@ def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False) ->
         "enable_bias": bool(spec.bias), "device": device, "input_tensor": tensor, "input_tensor_": tensor,
         "weight_tensor": tensor, "weight_tensor_": tensor, "conv_config_": Opt(), "conv_config": conv2d_config(), "compute_config_": Opt(),
         "compute_config": Obj("DeviceComputeKernelConfig"), "memory_config": Opt(), "memory_config_": Opt(),
-        "dram_slice_config_": Opt(), "input_layout": "ROW_MAJOR", "input_datatype": "BFLOAT16",
+        "dram_slice_config_": Opt(), "dtype": Opt(), "output_dtype": Opt(), "slice_config_": Opt(), "input_layout": "ROW_MAJOR", "input_datatype": "BFLOAT16",
         "output_datatype": "BFLOAT16", "input_memory_config": tensor.memory_config(),
         "mm_conv": spec.is_mm_conv(), "is_mm_conv": spec.is_mm_conv(), "compute_grid_size": Obj("CoreCoord", x=gx, y=gy),
     }
@@ -289,6 +292,30 @@ def ctx_parallel_config(ctx: Ctx, layout: str) -> pm.ParallelConfig:
     return ctx.cache[key]
 
 
+def _slice_type(h, w, output_layout):
+    """``determine_conv_slice_type`` (7136cb56bb): rows for tall inputs, columns for wide ones."""
+    if output_layout == "ROW_MAJOR":
+        return "DRAM_HEIGHT" if h > w * 3.0 else "DRAM_WIDTH"
+    if w < 200:
+        return "DRAM_HEIGHT"
+    return "DRAM_HEIGHT" if h > w else "DRAM_WIDTH"
+
+
+def _b_slice_config(ctx, pos):
+    """``determine_conv2d_slice_config`` (7136cb56bb): the slice config of the context (its first
+    candidate: one slice), and the conv config the auto-shard picks for it."""
+    given = next((p for p in pos if isinstance(p, Opt)), Opt())
+    params = next((p for p in pos if isinstance(p, dict)), None)
+    if given.has_value():
+        cfg = given.value()
+        slice_type = cfg.get("slice_type") if isinstance(cfg, dict) else getattr(cfg, "slice_type", None)
+    elif params is not None:
+        slice_type = _slice_type(params["input_height"], params["input_width"], "TILE")
+    else:
+        raise PathEvalError("determine_conv2d_slice_config: no parameters")
+    return ({"slice_type": slice_type, "num_slices": 1}, _b_auto_shard(ctx, {}, []))
+
+
 def _b_auto_shard(ctx, named, pos):
     cfg = conv2d_config()
     cfg.shard_layout = Opt(ctx.layout)
@@ -342,6 +369,10 @@ BUILTINS: Dict[str, Callable] = {
     "Conv2dConfig": lambda c, n, p: conv2d_config(),
     "make_optional": lambda c, n, p: Opt(p[0]),
     "init_device_compute_kernel_config": lambda c, n, p: Obj("DeviceComputeKernelConfig"),
+    "fold_input_tensor_if_required": lambda c, n, p: p[0],  # folding is off in the default Conv2dConfig
+    "determine_conv_slice_type": lambda c, n, p: _slice_type(*p[:3]),
+    "is_device_tensor": lambda c, n, p: True,
+    "determine_conv2d_slice_config": lambda c, n, p: _b_slice_config(c, p),
     "get_conv_default_compute_kernel_config": lambda c, n, p: Obj("DeviceComputeKernelConfig"),
     "Shape": lambda c, n, p: tuple(p[0]) if len(p) == 1 and isinstance(p[0], tuple) else tuple(p),
     "array": lambda c, n, p: tuple(p),
@@ -686,7 +717,9 @@ class Compiler:
             for n in cpp.walk(s):
                 if n.type in ("assignment_expression", "update_expression"):
                     target = n.child_by_field_name("left") or n.child_by_field_name("argument")
-                    if target is not None:
+                    if target is not None and target.type == "call_expression" and cpp.call_name(target) == "tie":
+                        names.update(frame.src.text(a) for a in cpp.arguments(target))
+                    elif target is not None:
                         names.add(_root(frame.src.text(target)))
             self._written[key] = names
         return name in names
@@ -708,6 +741,17 @@ class Compiler:
             return unknown
         left = e.child_by_field_name("left")
         op = self._t(frame, e.child_by_field_name("operator"))
+        if left.type == "call_expression" and cpp.call_name(left) == "tie":
+            names = [frame.src.text(a) for a in cpp.arguments(left)]
+            k = names.index(name)
+            right = e.child_by_field_name("right")
+
+            def tie(ctx, v):
+                whole = self.expr(right, frame)(ctx)
+                if isinstance(whole, tuple) and k < len(whole):
+                    return whole[k]
+                raise PathEvalError(f"`{name}` is unpacked from {whole!r}")
+            return tie
         rhs = self.expr(e.child_by_field_name("right"), frame)
         ltext = self._t(frame, left)
         if left.type == "identifier" and ltext == name:
@@ -746,9 +790,23 @@ class Compiler:
         cached = self._compiled.get(key)
         if cached is not None:
             return cached
-        fn = self._expr(node, frame)
-        self._compiled[key] = fn
-        return fn
+        where = (frame.src.path, node.start_byte, node.end_byte)
+        try:
+            inner = self._expr(node, frame)
+        except PathEvalError as exc:
+            if exc.where is None:
+                exc.where = where
+            raise
+
+        def located(ctx):
+            try:
+                return inner(ctx)
+            except PathEvalError as exc:
+                if exc.where is None:
+                    exc.where = where
+                raise
+        self._compiled[key] = located
+        return located
 
     def _expr(self, node, frame: Frame) -> Fn:
         t = node.type
@@ -777,6 +835,8 @@ class Compiler:
                 return lambda ctx: v
             return self.ident(last, node, frame)
         if t == "initializer_list":
+            if any(c.type == "initializer_pair" for c in named):
+                return self._designated(node, "", frame)
             parts = [self.expr(c, frame) for c in named]
             return lambda ctx: tuple(p(ctx) for p in parts)
         if t == "unary_expression":
@@ -869,13 +929,18 @@ class Compiler:
             targs = self._t(frame, fn_node.child_by_field_name("arguments")).strip("<>").strip()
             args = [self.expr(a, frame) for a in arg_nodes]
             if name == "static_cast" and len(args) == 1:
-                unsigned = _is_unsigned(targs)
-                return lambda ctx: _wrap(_num(args[0](ctx))) if unsigned else _num(args[0](ctx))
+                if _is_unsigned(targs):
+                    return lambda ctx: _wrap(_num(args[0](ctx)))
+                if re.fullmatch(r"(int|int32_t|std::int32_t)", targs):
+                    return lambda ctx: _i32(_num(args[0](ctx)))
+                return lambda ctx: _num(args[0](ctx))
             if name == "get" and len(args) == 1 and targs.isdigit():
                 k = int(targs)
                 return lambda ctx: args[0](ctx)[k]
             if name in ("max", "min"):
                 f = max if name == "max" else min
+                if re.fullmatch(r"(int|int32_t|std::int32_t)", targs):  # std::max<int>: both converted to int
+                    return lambda ctx: f(_i32(_num(a(ctx))) for a in args)
                 return lambda ctx: f(_num(a(ctx)) for a in args)
             raise PathEvalError(f"`{text}`: unknown template function `{name}`")
         name = self._t(frame, fn_node).split("::")[-1].strip()
@@ -913,7 +978,7 @@ class Compiler:
         params = cpp.parameters(fdef)
         if len(params) != len(arg_nodes):
             return None
-        pfns = {p.name: self.expr(a, frame) for p, a in zip(params, arg_nodes)}
+        pfns = {p.name: _sized(self.expr(a, frame), p.type_text) for p, a in zip(params, arg_nodes)}
         callee = self.frame(src, fdef, pfns, label=name)
         return self.expr(stmts[-1].named_children[0], callee)
 
@@ -939,6 +1004,21 @@ STRUCT_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "SlidingWindowConfig": {},
     "Conv2dSliceConfig": {"slice_type": "DRAM_HEIGHT", "num_slices": 1},
 }
+
+
+def _sized(fn: Fn, type_text: str) -> Fn:
+    """A braced list passed to a ``std::array<T, N>`` parameter: missing elements are zero."""
+    m = re.search(r"array\s*<[^,>]+,\s*(\d+)\s*>", type_text)
+    if not m:
+        return fn
+    n = int(m.group(1))
+
+    def sized(ctx):
+        v = fn(ctx)
+        if isinstance(v, tuple) and len(v) < n:
+            return v + (0,) * (n - len(v))
+        return v
+    return sized
 
 
 def memo(fn: Fn) -> Fn:
@@ -1015,6 +1095,12 @@ def _cond_node(s):
 def _root(text: str) -> str:
     m = re.match(r"\s*([A-Za-z_]\w*)", text)
     return m.group(1) if m else ""
+
+
+def _i32(v: int) -> int:
+    """Conversion to a 32-bit int (two's complement), as C++ converts an unsigned value."""
+    v &= U32
+    return v - (1 << 32) if v & 0x80000000 else v
 
 
 def _wrap(v):
