@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=FORMATS, default="text")
     sp.add_argument("--specs", metavar="FILE", help="extra conv specs (JSON like conv2d_short_sweep_specs.json)")
     sp.add_argument("--grids", default="wormhole,blackhole", help="compute grids to evaluate")
+    sp.add_argument("--all-paths", action="store_true",
+                    help="evaluate every spec on every call path (default: a large tree's specs are spread over "
+                         "the paths, so that together they still cover every spec)")
     sp = with_path("describe", "print the pull-request description for the pending migration")
     sp.add_argument("--no-verify", action="store_true", help="leave the numeric tables out")
     sp = sub.add_parser("demo", help="run on a bundled tt-metal-shaped fixture in a temp dir", parents=[common])

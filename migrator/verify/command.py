@@ -47,7 +47,8 @@ def gather_sites(checkout) -> tuple:
 
 
 def verify_report(root: str, plan, sites, specs: Sequence[ConvSpec], grids: Sequence[str],
-                  spec_sources=None, warnings=None, quiet: bool = False, project=None) -> dict:
+                  spec_sources=None, warnings=None, quiet: bool = False, project=None,
+                  budget: Optional[int] = None) -> dict:
     """The verify document.  The sites are the exact calls of the migrated text (the plan's new
     bytes for pending rewrites, the checkout's own text for hand migrations), each evaluated along
     every call path from the entry functions (``sites`` is kept for callers; it is not used)."""
@@ -59,7 +60,7 @@ def verify_report(root: str, plan, sites, specs: Sequence[ConvSpec], grids: Sequ
         from migrator.engine.checkout import Checkout
 
         project = Project(Checkout.open(root))
-    summaries = path_check(project, plan, specs, grids, plan.model.estimate_variant)
+    summaries = path_check(project, plan, specs, grids, plan.model.estimate_variant, budget)
     elapsed = time.perf_counter() - t0
     why = refusal(summaries) if summaries else None
     return {
@@ -97,8 +98,11 @@ def run_verify(checkout, args) -> int:
     specset = collect_specs(checkout.root, getattr(args, "specs", None))
     if not specset.specs:
         raise SpecsError("no conv specs to evaluate")
+    from migrator.verify.core import VERIFY_BUDGET
+
+    budget = None if getattr(args, "all_paths", False) else VERIFY_BUDGET
     report = verify_report(str(checkout.root), plan, [], specset.specs, grids, specset.sources, specset.warnings,
-                           quiet=getattr(args, "quiet", False), project=project)
+                           quiet=getattr(args, "quiet", False), project=project, budget=budget)
     fmt = getattr(args, "format", "text") or "text"
     text = render(report, fmt)
     print(text, end="" if text.endswith("\n") else "\n")

@@ -278,19 +278,24 @@ def path_sources(project, plan=None) -> list:
     return out
 
 
-def path_check(project, plan, specs, grids=("wormhole", "blackhole"), variant: Optional[str] = None) -> List[dict]:
+def path_check(project, plan, specs, grids=("wormhole", "blackhole"), variant: Optional[str] = None,
+               budget: Optional[int] = None) -> List[dict]:
     """Per-site summaries from the independent path check (:mod:`migrator.verify.pathcheck`)."""
     from migrator.verify.pathcheck import check_sources, edited_ranges, site_summary
 
     specs = [s if isinstance(s, ConvSpec) else ConvSpec.from_row(s) for s in specs]
     edited = edited_ranges(plan.originals, plan.edits) if plan is not None else {}
     results = check_sources(path_sources(project, plan), specs, list(grids), LAYOUTS, estimate_variant_code(variant),
-                            edited=edited)
+                            edited=edited, budget=budget)
     total = len(specs) * len(grids) * len(LAYOUTS)
     return [site_summary(r, total) for r in results]
 
 
-def verify_plan(plan, specs, grids=("wormhole", "blackhole"), checkout=None) -> List[dict]:
+VERIFY_BUDGET = 16000  # path evaluations per site before verify samples the secondary paths
+APPLY_BUDGET = 12000  # the same for apply's numeric check
+
+
+def verify_plan(plan, specs, grids=("wormhole", "blackhole"), checkout=None, budget: Optional[int] = APPLY_BUDGET) -> List[dict]:
     """One summary dict per exact call in the migrated text of ``plan`` (keys: file, line, evaluated,
     mismatches, under_allocations, ratio{min,median,max}, l1_saved_bytes, paths, ...), for apply's
     refusal and the PR description.  Nothing from the plan's binding choice is used: the migrated
@@ -299,7 +304,7 @@ def verify_plan(plan, specs, grids=("wormhole", "blackhole"), checkout=None) -> 
     from migrator.engine.project import Project
 
     project = Project(checkout if checkout is not None else Checkout.open(plan.root))
-    return path_check(project, plan, specs, grids, plan.model.estimate_variant)
+    return path_check(project, plan, specs, grids, plan.model.estimate_variant, budget)
 
 
 def refusal(summaries: Sequence[dict]) -> Optional[str]:

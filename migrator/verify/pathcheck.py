@@ -507,6 +507,7 @@ class PathResult:
     residual_count: int = 0
     residual_under: int = 0
     max_trace: int = 0
+    spec_stride: int = 1
     ratios: List[float] = field(default_factory=list)
     changes: List[Tuple[int, dict]] = field(default_factory=list)
     under_examples: List[dict] = field(default_factory=list)
@@ -531,7 +532,7 @@ class PathResult:
                                          "reason": ("the halo op conv_transpose2d runs is a transposed halo on the "
                                                     "real input; the auto-shard describes a regular conv over the "
                                                     "zero-inserted input") if self.kind == "transposed" else ""},
-                "max_op_trace_length": self.max_trace}
+                "max_op_trace_length": self.max_trace, "spec_stride": self.spec_stride}
 
 
 @dataclass
@@ -551,7 +552,8 @@ class SitePathsResult:
                 "contexts": self.contexts, "paths": [p.summary() for p in self.paths],
                 "mismatches": sum(p.mismatches for p in self.paths),
                 "errors": sum(sum(p.errors.values()) for p in self.paths),
-                "calls_per_conv": max(Counter((p.entry, p.variant) for p in self.paths).values(), default=0)}
+                "calls_per_conv": max(Counter((p.entry, p.variant) for p in self.paths if p.evaluated).values(),
+                                      default=0)}
 
     @property
     def failed(self) -> bool:
@@ -620,7 +622,8 @@ def _precise(cfg: SlidingWindowConfig, shard) -> int:
 
 def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.ConvSpec], grids: Sequence[str],
                layouts: Sequence[str] = pm.LAYOUTS, variant_code: Optional[str] = None,
-               record: bool = False, ranges: Optional[Dict[str, List[Tuple[int, int]]]] = None) -> SitePathsResult:
+               record: bool = False, ranges: Optional[Dict[str, List[Tuple[int, int]]]] = None,
+               budget: Optional[int] = None) -> SitePathsResult:
     fdef = cpp.enclosing(site.call, "function_definition")
     res = SitePathsResult(site.path, site.line, cpp.last_name(cpp.function_name(fdef)), site)
     chains = enumerate_paths(index, site.src, site.call)
@@ -651,6 +654,28 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                     bp.label_suffix += f" [{bp.static_layouts[0]}]"
             except PathEvalError:
                 pass
+    # With a budget, the first direct path (kind l1 / dram_slice) of each layout takes every spec;
+    # the other paths share the rest of the budget: path j of them takes every k-th spec from
+    # offset j % k, so together they cover the specs again.
+    primary = set()
+    for bp in bound:
+        key = tuple(bp.static_layouts)
+        if bp.kind in ("l1", "dram_slice") and not bp.error and key not in {k for k, _ in primary}:
+            primary.add((key, id(bp)))
+    primary_ids = {i for _, i in primary}
+    full = sum(len(specs) * len(grids) * len(bp.static_layouts) for bp in bound if id(bp) in primary_ids)
+    rest = sum(len(specs) * len(grids) * len(bp.static_layouts) for bp in bound if id(bp) not in primary_ids)
+    room = max((budget or 0) - full, 1)
+    stride = 1 if not budget or rest <= room else -(-rest // room)
+    seen_groups: Counter = Counter()
+    for bp in bound:
+        key = tuple(bp.static_layouts)
+        if id(bp) in primary_ids or stride == 1:
+            path_specs, this_stride = specs, 1
+        else:
+            offset = seen_groups[key] % stride
+            seen_groups[key] += 1
+            path_specs, this_stride = specs[offset::stride], stride
         pr = PathResult(bp.path.label() + bp.label_suffix, bp.kind, bp.path.entry, bp.variant.get("slice_type", ""))
         res.paths.append(pr)
         if bp.error:
@@ -660,7 +685,8 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                 pr.unmodelled[bp.error] += 1
             continue
         transposed = bp.kind == "transposed"
-        for spec in specs:
+        pr.spec_stride = this_stride
+        for spec in path_specs:
             for grid in grids:
                 entry = entry_values(spec, grid, transposed=transposed)
                 if bp.kind in ("dram_slice", "nested"):
@@ -856,7 +882,8 @@ def _trace_len(cfg: SlidingWindowConfig) -> int:
 
 def check_sources(sources: Sequence[SourceFile], specs, grids, layouts=pm.LAYOUTS,
                   variant_code: Optional[str] = None, record: bool = False,
-                  edited: Optional[Dict[str, List[Tuple[int, int]]]] = None) -> List[SitePathsResult]:
+                  edited: Optional[Dict[str, List[Tuple[int, int]]]] = None,
+                  budget: Optional[int] = None) -> List[SitePathsResult]:
     """``edited``: byte ranges of the migrated text the migration wrote, per file.  An expression
     that cannot be evaluated inside them (or inside a site's own bindings) is an error; one in
     pre-existing code leaves that path unverified (reported, never counted as evaluated)."""
@@ -869,7 +896,7 @@ def check_sources(sources: Sequence[SourceFile], specs, grids, layouts=pm.LAYOUT
         ranges.setdefault(s.path, []).append((cpp.statement_of(_first_stmt(s, decl_start)).start_byte
                                               if _first_stmt(s, decl_start) is not None else decl_start,
                                               s.call.end_byte))
-    return [check_site(comp, index, s, specs, grids, layouts, variant_code, record, ranges) for s in sites]
+    return [check_site(comp, index, s, specs, grids, layouts, variant_code, record, ranges, budget) for s in sites]
 
 
 def _first_stmt(site: TextSite, start: int):
