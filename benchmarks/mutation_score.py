@@ -53,6 +53,11 @@ def main(argv):
     allspecs = collect_specs(root).specs
     step = max(1, len(allspecs) // n)
     specs = allspecs[::step][:n]
+    # and a few shapes a square sample would miss: non-square inputs, a 1x1 matmul conv
+    extra = [s for s in allspecs if s.input_height != s.input_width and s.stride_h > 1][:2]
+    extra += [s for s in allspecs if s.input_height != s.input_width and s.pad_h > 0][:2]
+    extra += [s for s in allspecs if s.is_mm_conv()][:1]
+    specs += [s for s in dict.fromkeys(extra) if s not in specs]
     t = time.perf_counter()
     results, summary = mutants.run(after, specs, ["wormhole"], threaded)
     dt = time.perf_counter() - t

@@ -601,6 +601,14 @@ def _precise_guarded(cfg, shard) -> Optional[int]:
         return None
 
 
+def _smaller(call, rt, tile_extra) -> bool:
+    """The call's padded input is smaller, in some dimension, than what the halo op reads (less the
+    tile-rounding right padding, which the auto-shard's caller cannot see)."""
+    ch, cw = _padded(call)
+    rh, rw = _padded(rt)
+    return ch < rh or cw < rw - tile_extra
+
+
 def _padded(c):
     p = c.padding
     return (c.input_hw[0] + p[0] + p[1], c.input_hw[1] + p[2] + p[3])
@@ -777,8 +785,8 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
             caller_fields.append("core_range_set")
     if hw_diff:
         named = [f for f in ("input_hw", "padding") if getattr(call, f) != getattr(runtime_cfg, f)] or ["input_hw"]
-        if bp.kind == "nested":
-            caller_fields += named
+        if bp.kind == "nested" and not _smaller(call, runtime_cfg, truth.tile_extra):
+            caller_fields += named  # the caller describes more input than the slice has: pre-existing, reported
         else:
             diff += named
     if caller_fields:
