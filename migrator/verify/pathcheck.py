@@ -178,6 +178,13 @@ def enumerate_paths(index: Index, src: SourceFile, node, depth: int = 0) -> List
     if target is None or depth > MAX_DEPTH:
         return []
     if target.type == "lambda_expression":
+        parent = target.parent
+        if parent is not None and parent.type == "call_expression" and \
+                parent.child_by_field_name("function") is not None and \
+                parent.child_by_field_name("function").id == target.id:
+            # called where it is written: `[&]() { ... }()`
+            return [chain + [Step(src, parent, target, src, "lambda")]
+                    for chain in enumerate_paths(index, src, parent, depth + 1)]
         var = _lambda_var(target, src)
         outer = _innermost_callable(target)
         if not var or outer is None:
