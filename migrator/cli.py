@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--specs", metavar="FILE", help="extra conv specs (JSON like conv2d_short_sweep_specs.json)")
     sp.add_argument("--grids", default="wormhole,blackhole", help="compute grids to evaluate")
     add_compile_args(sp)
+    sp.add_argument("--all-paths", action="store_true",
+                    help="evaluate every spec on every call path (default: a large tree's specs are spread over "
+                         "the paths, so that together they still cover every spec)")
     sp = with_path("describe", "print the pull-request description for the pending migration")
     sp.add_argument("--no-verify", action="store_true", help="leave the numeric tables out")
     sp.add_argument("--with-test", **with_test)
@@ -253,18 +256,17 @@ def _numeric_check(plan, checkout) -> list[dict]:
     """verify's per-site summaries; refuses the whole apply if any rewrite disagrees with the
     halo op's runtime config (the safety net for a wrong binding)."""
     from migrator.errors import PostconditionFailed
-    from migrator.verify.core import verify_plan
+    from migrator.verify.core import refusal, verify_plan
     from migrator.verify.specs import collect_specs
 
     if not plan.sites:
         return []
-    summaries = verify_plan(plan, collect_specs(checkout.root).specs)
-    bad = [s for s in summaries if s["mismatches"]]
-    if bad:
-        first = bad[0]
-        raise PostconditionFailed(
-            f"numeric check failed at {first['file']}:{first['line']}: {first['mismatches']} of {first['evaluated']} "
-            "configurations differ from the halo op's runtime size (see `halo-migrate verify`); nothing written")
+    summaries = verify_plan(plan, collect_specs(checkout.root).specs, checkout=checkout)
+    if not summaries:
+        raise PostconditionFailed("numeric check found no exact call in the migrated text; nothing written")
+    why = refusal(summaries)
+    if why:
+        raise PostconditionFailed(f"{why} (see `halo-migrate verify`); nothing written")
     return summaries
 
 

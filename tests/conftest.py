@@ -57,3 +57,15 @@ def tree(tmp_path):
         return copy_tree(FIXTURES / case / "before", tmp_path / case, git=git)
 
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _spec_cache_in_tmp(tmp_path_factory):
+    """verify caches parsed sweep files under the user's cache dir; tests use their own."""
+    old = os.environ.get("HALO_MIGRATE_CACHE_DIR")
+    os.environ["HALO_MIGRATE_CACHE_DIR"] = str(tmp_path_factory.mktemp("spec-cache"))
+    yield
+    if old is None:
+        os.environ.pop("HALO_MIGRATE_CACHE_DIR", None)
+    else:
+        os.environ["HALO_MIGRATE_CACHE_DIR"] = old

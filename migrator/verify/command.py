@@ -46,15 +46,23 @@ def gather_sites(checkout) -> tuple:
     return plan, sites
 
 
-def verify_report(root: str, plan, sites: Sequence[SiteInput], specs: Sequence[ConvSpec], grids: Sequence[str],
-                  spec_sources=None, warnings=None, quiet: bool = False) -> dict:
+def verify_report(root: str, plan, sites, specs: Sequence[ConvSpec], grids: Sequence[str],
+                  spec_sources=None, warnings=None, quiet: bool = False, project=None,
+                  budget: Optional[int] = None) -> dict:
+    """The verify document.  The sites are the exact calls of the migrated text (the plan's new
+    bytes for pending rewrites, the checkout's own text for hand migrations), each evaluated along
+    every call path from the entry functions (``sites`` is kept for callers; it is not used)."""
+    from migrator.engine.project import Project
+    from migrator.verify.core import path_check, refusal
+
     t0 = time.perf_counter()
-    results: List[SiteResult] = verify_sites(sites, specs, grids, plan.model.estimate_variant, quiet=quiet)
+    if project is None:
+        from migrator.engine.checkout import Checkout
+
+        project = Project(Checkout.open(root))
+    summaries = path_check(project, plan, specs, grids, plan.model.estimate_variant, budget)
     elapsed = time.perf_counter() - t0
-    for r in results:
-        if r.error:
-            raise EvalError(f"{r.site.path}:{r.site.line}: {r.error}")
-    summaries = [r.summary() for r in results]
+    why = refusal(summaries) if summaries else None
     return {
         "schema_version": 1,
         "tool": "halo-migrate",
@@ -72,19 +80,29 @@ def verify_report(root: str, plan, sites: Sequence[SiteInput], specs: Sequence[C
         "mismatches": sum(s["mismatches"] for s in summaries),
         "under_allocations": sum(s["under_allocations"] for s in summaries),
         "l1_saved_bytes": sum(s["l1_saved_bytes"] for s in summaries),
-        "ok": not any(s["mismatches"] for s in summaries),
+        "ok": why is None,
+        "why_not_ok": why,
+        "contexts": sum(s["evaluated"] for s in summaries),
+        "path_errors": sum(s["path_errors"] for s in summaries),
         "seconds": round(elapsed, 3),
     }
 
 
 def run_verify(checkout, args) -> int:
+    from migrator.engine.project import Project
+    from migrator.recipe.plan import build_plan
+
     grids = parse_grids(getattr(args, "grids", None))
-    plan, sites = gather_sites(checkout)
+    project = Project(checkout)
+    plan = build_plan(project)
     specset = collect_specs(checkout.root, getattr(args, "specs", None))
     if not specset.specs:
         raise SpecsError("no conv specs to evaluate")
-    report = verify_report(str(checkout.root), plan, sites, specset.specs, grids, specset.sources, specset.warnings,
-                           quiet=getattr(args, "quiet", False))
+    from migrator.verify.core import VERIFY_BUDGET
+
+    budget = None if getattr(args, "all_paths", False) else VERIFY_BUDGET
+    report = verify_report(str(checkout.root), plan, [], specset.specs, grids, specset.sources, specset.warnings,
+                           quiet=getattr(args, "quiet", False), project=project, budget=budget)
     _add_compile_verdict(report, checkout, plan, args)
     fmt = getattr(args, "format", "text") or "text"
     if fmt == "github":  # annotations on stdout; the Markdown report in the step summary when there is one

@@ -252,12 +252,75 @@ def verify_sites(sites: Sequence[SiteInput], specs: Sequence[ConvSpec], grids: S
         return [verify_site(s, specs, grids, variant, progress=progress) for s in sites]
 
 
-def verify_plan(plan, specs, grids=("wormhole", "blackhole")) -> List[dict]:
-    """One summary dict per rewritten site of ``plan`` (keys: file, line, evaluated, mismatches,
-    under_allocations, ratio{min,median,max}, l1_saved_bytes, ...), for the PR description."""
+PATH_NAMES = ("calculate_precise_halo_output_elems", "estimate_halo_output_elems",
+              "determine_conv_config_for_auto_shard", "calculate_conv_dram_slice_L1_usage",
+              "determine_conv2d_slice_config", "get_opt_block_config")
+
+
+def path_sources(project, plan=None) -> list:
+    """The C++ files the path check reads: the plan's new bytes where it changes a file (the
+    migrated text), the checkout's own text elsewhere."""
+    from migrator.engine.source import SourceFile
+
+    paths = set()
+    for name in PATH_NAMES:
+        paths.update(p for p in project.mentioning_paths(name) if p.endswith((".cpp", ".cc", ".cxx")))
+    new = plan.new_contents if plan is not None else {}
+    paths.update(p for p in new if p.endswith((".cpp", ".cc", ".cxx")))
+    out = []
+    for p in sorted(paths):
+        if p in new:
+            out.append(SourceFile.parse(p, new[p]))
+        else:
+            src = project.source(p)
+            if src is not None:
+                out.append(src)
+    return out
+
+
+def path_check(project, plan, specs, grids=("wormhole", "blackhole"), variant: Optional[str] = None,
+               budget: Optional[int] = None) -> List[dict]:
+    """Per-site summaries from the independent path check (:mod:`migrator.verify.pathcheck`)."""
+    from migrator.verify.pathcheck import check_sources, edited_ranges, site_summary
+
     specs = [s if isinstance(s, ConvSpec) else ConvSpec.from_row(s) for s in specs]
-    sites = [site_from_plan(s) for s in plan.sites]
-    return [r.summary() for r in verify_sites(sites, specs, list(grids), plan.model.estimate_variant)]
+    edited = edited_ranges(plan.originals, plan.edits) if plan is not None else {}
+    results = check_sources(path_sources(project, plan), specs, list(grids), LAYOUTS, estimate_variant_code(variant),
+                            edited=edited, budget=budget)
+    total = len(specs) * len(grids) * len(LAYOUTS)
+    return [site_summary(r, total) for r in results]
+
+
+VERIFY_BUDGET = 16000  # path evaluations per site before verify samples the secondary paths
+APPLY_BUDGET = 12000  # the same for apply's numeric check
+
+
+def verify_plan(plan, specs, grids=("wormhole", "blackhole"), checkout=None, budget: Optional[int] = APPLY_BUDGET) -> List[dict]:
+    """One summary dict per exact call in the migrated text of ``plan`` (keys: file, line, evaluated,
+    mismatches, under_allocations, ratio{min,median,max}, l1_saved_bytes, paths, ...), for apply's
+    refusal and the PR description.  Nothing from the plan's binding choice is used: the migrated
+    text is read back and evaluated along every call path (see :mod:`migrator.verify.pathcheck`)."""
+    from migrator.engine.checkout import Checkout
+    from migrator.engine.project import Project
+
+    project = Project(checkout if checkout is not None else Checkout.open(plan.root))
+    return path_check(project, plan, specs, grids, plan.model.estimate_variant, budget)
+
+
+def refusal(summaries: Sequence[dict]) -> Optional[str]:
+    """Why the numeric check cannot vouch for the rewrite (None when it can)."""
+    for s in summaries:
+        where = f"{s['file']}:{s['line']}"
+        if s["mismatches"]:
+            ex = (s.get("mismatch_examples") or [{}])[0]
+            detail = f" (e.g. {ex.get('path', '')}: {', '.join(ex.get('fields', []))})" if ex else ""
+            return (f"numeric check failed at {where}: {s['mismatches']} configurations differ from what the halo op "
+                    f"receives on their call path{detail}")
+        if s.get("path_errors") or (s.get("error") and s.get("evaluated")):
+            return f"numeric check could not evaluate {where}: {s.get('error')}"
+        if not s.get("evaluated"):
+            return f"numeric check evaluated no context at {where} ({s.get('error') or 'no path reached it'})"
+    return None
 
 
 def any_mismatch(results: Sequence[SiteResult]) -> bool:

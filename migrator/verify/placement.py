@@ -272,11 +272,12 @@ class Placement:
 
 
 def place(spec: ConvSpec, layout: str, grid_name: str, site_kind: str = "l1",
-          slice_dims_include_padding: bool = False, input_layout: str = "ROW_MAJOR") -> Placement:
+          slice_dims_include_padding: bool = False, input_layout: str = "ROW_MAJOR",
+          allow_mm: bool = False) -> Placement:
     if grid_name not in GRIDS:
         raise ValueError(f"unknown grid {grid_name!r}; expected one of {sorted(GRIDS)}")
     grid = GRIDS[grid_name]
-    if spec.is_mm_conv():
+    if spec.is_mm_conv() and not allow_mm:
         raise NotReached("1x1 matmul conv (no halo)")
     if spec.is_1d_depthwise() and layout != "HEIGHT":
         raise NotReached("1D depthwise conv is only height-sharded")

@@ -11,7 +11,10 @@ suite's ``[int(ttnn.TILE_LAYOUT), "dram", ...]`` triples) are ignored.  Entries 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -135,17 +138,91 @@ def sweep_files(root: Path) -> List[Path]:
     return sorted(p for p in base.rglob("*.py") if p.is_file() and not p.is_symlink())
 
 
+# ---- cache of parsed sweep files, keyed by git blob id ------------------------------------------------
+#
+# A full libcst parse of tt-metal's two conv2d sweep files takes seconds; their content rarely
+# changes.  The specs read from one file are stored under the user's cache directory, keyed by the
+# file's git blob id (the same id `git hash-object` prints) and the reader's version, so a second
+# run, on any checkout with the same file, reads a small JSON file instead.  Set
+# HALO_MIGRATE_CACHE_DIR to move the cache, or to an empty string to turn it off.  Nothing is ever
+# written into the checkout; a cache entry that is unreadable or malformed is ignored.
+
+READER_VERSION = 1
+LABEL = "\x00label\x00"
+
+
+def blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def cache_dir() -> Optional[Path]:
+    env = os.environ.get("HALO_MIGRATE_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "halo-migrate" / "sweep-specs"
+
+
+def _cache_file(blob: str) -> Optional[Path]:
+    d = cache_dir()
+    return None if d is None else d / f"v{READER_VERSION}-{blob}.json"
+
+
+def _cache_read(blob: str, label: str) -> Optional[Tuple[List[ConvSpec], List[str]]]:
+    f = _cache_file(blob)
+    if f is None:
+        return None
+    try:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        specs = [ConvSpec.from_row(r) for r in doc["specs"]]
+        warnings = [str(w).replace(LABEL, label) for w in doc["warnings"]]
+        return specs, warnings
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _cache_write(blob: str, label: str, specs: Sequence[ConvSpec], warnings: Sequence[str]) -> None:
+    f = _cache_file(blob)
+    if f is None:
+        return
+    doc = {"reader_version": READER_VERSION, "specs": [s.as_list() for s in specs],
+           "warnings": [w.replace(label, LABEL) for w in warnings]}
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=f.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(doc, out)
+        os.replace(tmp, f)
+    except OSError:
+        try:
+            os.unlink(tmp)  # type: ignore[possibly-undefined]
+        except (OSError, UnboundLocalError, NameError):
+            pass
+
+
+def read_sweep_bytes(data: bytes, label: str) -> Tuple[List[ConvSpec], List[str]]:
+    """``read_sweep_source`` through the blob-id cache."""
+    blob = blob_id(data)
+    hit = _cache_read(blob, label)
+    if hit is not None:
+        return hit
+    specs, warnings = read_sweep_source(data.decode("utf-8"), label)
+    _cache_write(blob, label, specs, warnings)
+    return specs, warnings
+
+
 def read_checkout_specs(root: Path) -> Tuple[Dict[str, List[ConvSpec]], List[str]]:
     found: Dict[str, List[ConvSpec]] = {}
     warnings: List[str] = []
     for p in sweep_files(root):
         rel = p.relative_to(root).as_posix()
         try:
-            text = p.read_text(encoding="utf-8")
+            data = p.read_bytes()
+            data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             warnings.append(f"{rel}: unreadable ({exc}); skipped")
             continue
-        specs, w = read_sweep_source(text, rel)
+        specs, w = read_sweep_bytes(data, rel)
         warnings += w
         if specs:
             found[rel] = specs

@@ -1,0 +1,1152 @@
+"""Independent truth along every call path: evaluate the migrated C++ from the public entry points.
+
+For every call ``calculate_precise_halo_output_elems(X, shape)`` in the (migrated) text, the
+``X.field = expr;`` statements before it are read back from the C++ (as a reviewer reads a hand
+migration; nothing from the plan's role table is used).  Each expression is compiled, with the
+engine's tree-sitter layer, into a Python closure whose names resolve by *data flow*:
+
+- a local resolves to its initializer, then every assignment between its declaration and the use,
+  in order (an ``if`` that assigns it is decided by evaluating its condition; a loop that contains
+  the use is taken in its first iteration);
+- a parameter of a lambda resolves to the argument of each call of that lambda in the enclosing
+  function, evaluated there; captures resolve at the lambda's call;
+- a parameter of a named function resolves to the argument each *caller* passes, evaluated in the
+  caller's scope, through every hop, up to an entry function (``conv2d_L1``, ``conv2d_DRAM``,
+  ``conv_transpose2d``, ``get_opt_block_config``, pool entries);
+- an entry function's parameters take the values of the conv spec by their public API names.
+
+So a call path is one chain of call expressions from an entry to the site; for each path and each
+spec x layout x grid the bindings are evaluated with the values the callers really pass, and
+compared with the config the halo op receives on that path, derived in Python from the entry's own
+arguments (:mod:`migrator.verify.placement`, :mod:`migrator.reference`).
+
+Deliberate limits (each one makes evaluation fail loudly, never pass silently): an expression form
+or function the evaluator does not know raises :class:`PathEvalError`; a condition that decides an
+assignment and cannot be evaluated raises too.  Calls are assumed not to modify their arguments
+(only assignments do); a condition on the *path* (an early ``return`` before the call, or an ``if``
+around it) that cannot be evaluated is assumed to let the path through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from migrator.engine import cpp
+from migrator.engine.source import SourceFile
+from migrator.errors import UnresolvedBinding
+from migrator.verify import placement as pm
+
+U32 = 0xFFFFFFFF
+PRECISE = "calculate_precise_halo_output_elems"
+AUTO_SHARD = "determine_conv_config_for_auto_shard"
+
+ENTRIES = ("conv2d_L1", "conv2d_DRAM", "conv_transpose2d", "get_opt_block_config", "prepare_conv_weights",
+           "prepare_conv_bias", "pool2d", "pool2d_invoke")
+MAX_DEPTH = 8
+
+Fn = Callable[["Ctx"], Any]
+UNSET = object()
+
+
+class PathEvalError(UnresolvedBinding):
+    """An expression on a path that cannot be evaluated (never counts as 'no mismatch').
+    ``where`` is (file, start byte, end byte) of the innermost expression that failed."""
+
+    where: Optional[Tuple[str, int, int]] = None
+
+
+class PathNotReached(Exception):
+    """This context does not reach the site along this path (a condition on the path is false)."""
+
+
+# ---- model values ---------------------------------------------------------------------------------
+
+
+class Opt:
+    """std::optional."""
+
+    def __init__(self, v=None):
+        self.v = v
+
+    def has_value(self):
+        return self.v is not None
+
+    def value(self):
+        if self.v is None:
+            raise PathEvalError("value() of an empty optional")
+        return self.v
+
+    def value_or(self, d):
+        return self.v if self.v is not None else d
+
+    def __eq__(self, other):
+        return isinstance(other, Opt) and other.v == self.v
+
+    __hash__ = None
+
+
+class Obj:
+    """A modelled object: attributes, plus methods given as callables."""
+
+    def __init__(self, kind: str, **attrs):
+        self.kind = kind
+        self.__dict__.update(attrs)
+
+    def __repr__(self):
+        return f"{self.kind}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items() if k != 'kind')})"
+
+
+def conv2d_config() -> Obj:
+    return Obj("Conv2dConfig", shard_layout=Opt(), transpose_shards=False, act_block_h_override=0,
+               output_layout="TILE", in_place=False, enable_kernel_stride_folding=False, weights_dtype=Opt(),
+               enable_act_double_buffer=False, enable_weights_double_buffer=False, reshard_if_not_optimal=False,
+               override_sharding_config=False, core_grid=Opt(), deallocate_activation=False)
+
+
+def _memory_config_methods(mc: pm.MemoryConfig) -> Obj:
+    return Obj("MemoryConfig", shard_spec=lambda: Opt(_shard_spec(mc.spec)),
+               memory_layout=lambda: mc.memory_layout, is_sharded=lambda: True, buffer_type=lambda: "L1", model=mc)
+
+
+def _shard_spec(s: pm.ShardSpec) -> Obj:
+    return Obj("ShardSpec", grid=_grid(s.grid), shape=tuple(s.shape), orientation=s.orientation)
+
+
+def _grid(g: pm.CoreGrid) -> Obj:
+    return Obj("CoreRangeSet", num_cores=lambda: g.num_cores, model=g,
+               bounding_box=lambda: Obj("CoreRange", grid_size=lambda: Obj("CoreCoord", x=g.size_x, y=g.size_y)))
+
+
+def _unwrap(v):
+    """Model object (pm.*) behind an evaluator value."""
+    if isinstance(v, Obj) and hasattr(v, "model"):
+        return v.model
+    if isinstance(v, Obj) and v.kind == "ParallelConfig":
+        return pm.ParallelConfig(_unwrap(v.grid), v.shard_scheme, v.shard_orientation)
+    if isinstance(v, dict) and {"grid", "shard_scheme"} <= set(v):
+        return pm.ParallelConfig(_unwrap(v["grid"]), v["shard_scheme"], v.get("shard_orientation", "ROW_MAJOR"))
+    return v
+
+
+def _pc(v) -> pm.ParallelConfig:
+    v = _unwrap(v)
+    if not isinstance(v, pm.ParallelConfig):
+        raise PathEvalError(f"expected a ParallelConfig, got {v!r}")
+    return v
+
+
+def _wrap_pc(pc: pm.ParallelConfig) -> Obj:
+    return Obj("ParallelConfig", grid=_grid(pc.grid), shard_scheme=pc.shard_scheme,
+               shard_orientation=pc.shard_orientation, model=pc)
+
+
+CONSTANTS = {
+    "HEIGHT_SHARDED": "HEIGHT", "BLOCK_SHARDED": "BLOCK", "WIDTH_SHARDED": "WIDTH", "INTERLEAVED": "INTERLEAVED",
+    "ROW_MAJOR": "ROW_MAJOR", "COL_MAJOR": "COL_MAJOR", "TILE": "TILE", "TILE_HEIGHT": 32, "TILE_WIDTH": 32,
+    "TILE_HW": 1024, "DRAM_HEIGHT": "DRAM_HEIGHT", "DRAM_WIDTH": "DRAM_WIDTH", "L1_SMALL": "L1_SMALL",
+    "BFLOAT16": "BFLOAT16", "BFLOAT8_B": "BFLOAT8_B", "FLOAT32": "FLOAT32", "nullopt": Opt(), "L1": "L1",
+    "DRAM": "DRAM", "ROW_MAJOR_LAYOUT": "ROW_MAJOR", "TILE_LAYOUT": "TILE",
+    "DRAM_MEMORY_CONFIG": Obj("MemoryConfig", is_sharded=lambda: False, memory_layout=lambda: "INTERLEAVED",
+                              shard_spec=lambda: Opt(), buffer_type=lambda: "DRAM"),
+    "L1_MEMORY_CONFIG": Obj("MemoryConfig", is_sharded=lambda: False, memory_layout=lambda: "INTERLEAVED",
+                            shard_spec=lambda: Opt(), buffer_type=lambda: "L1"),
+}
+
+
+# ---- the context of one evaluation ---------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    spec: pm.ConvSpec
+    layout: str
+    grid_name: str
+    entry: Dict[str, Any] = field(default_factory=dict)  # entry parameter name -> value
+    cache: Dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def grid(self) -> Tuple[int, int]:
+        return pm.GRIDS[self.grid_name]
+
+
+def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False) -> Dict[str, Any]:
+    """What an entry function's parameters hold for one conv spec, by their public API names."""
+    gx, gy = pm.GRIDS[grid_name]
+    tensor = Obj("Tensor", is_sharded=lambda: False, layout=lambda: "ROW_MAJOR", dtype=lambda: "BFLOAT16",
+                 memory_config=lambda: Obj("MemoryConfig", is_sharded=lambda: False, memory_layout=lambda: "INTERLEAVED",
+                                           shard_spec=lambda: Opt(), buffer_type=lambda: "DRAM"),
+                 logical_shape=lambda: (spec.output_channels, spec.input_channels // max(spec.groups, 1),
+                                        spec.kernel_height, spec.kernel_width))
+    device = Obj("MeshDevice", compute_with_storage_grid_size=lambda: Obj("CoreCoord", x=gx, y=gy),
+                 l1_size_per_core=lambda: 1464 * 1024)
+    pad2 = (spec.pad_h, spec.pad_w)
+    vals = {
+        "batch_size": spec.batch_size, "in_channels": spec.input_channels, "out_channels": spec.output_channels,
+        "input_height": spec.input_height, "input_width": spec.input_width,
+        "kernel_size": (spec.kernel_height, spec.kernel_width), "stride": (spec.stride_h, spec.stride_w),
+        "padding": pad2, "padding_n4": spec.padding_n4, "dilation": (spec.dilation_h, spec.dilation_w),
+        "groups": spec.groups, "output_padding": (0, 0),
+        "bias_tensor": Opt(Obj("Tensor") if spec.bias else None), "has_bias": bool(spec.bias),
+        "enable_bias": bool(spec.bias), "device": device, "input_tensor": tensor, "input_tensor_": tensor,
+        "weight_tensor": tensor, "weight_tensor_": tensor, "conv_config_": Opt(), "conv_config": conv2d_config(), "compute_config_": Opt(),
+        "compute_config": Obj("DeviceComputeKernelConfig"), "memory_config": Opt(), "memory_config_": Opt(),
+        "dram_slice_config_": Opt(), "dtype": Opt(), "output_dtype": Opt(), "slice_config_": Opt(), "input_layout": "ROW_MAJOR", "input_datatype": "BFLOAT16",
+        "output_datatype": "BFLOAT16", "input_memory_config": tensor.memory_config(),
+        "mm_conv": spec.is_mm_conv(), "is_mm_conv": spec.is_mm_conv(), "compute_grid_size": Obj("CoreCoord", x=gx, y=gy),
+    }
+    out_h, out_w = _regular_output_hw(spec)
+    if transposed:
+        out_h, out_w = transposed_output_hw(spec)
+    vals.update(output_height=out_h, output_width=out_w)
+    return vals
+
+
+def _regular_output_hw(spec: pm.ConvSpec) -> Tuple[int, int]:
+    try:
+        return spec.output_hw()
+    except pm.NotReached:
+        return (0, 0)
+
+
+def transposed_output_hw(spec: pm.ConvSpec) -> Tuple[int, int]:
+    h = (spec.input_height - 1) * spec.stride_h - 2 * spec.pad_h + spec.dilation_h * (spec.kernel_height - 1) + 1
+    w = (spec.input_width - 1) * spec.stride_w - 2 * spec.pad_w + spec.dilation_w * (spec.kernel_width - 1) + 1
+    return h, w
+
+
+# ---- builtins: modelled tt-metal helpers, arguments taken by the callee's declared parameter names ----
+
+
+def _arg(named: Dict[str, Any], *names, default=KeyError):
+    for n in names:
+        if n in named:
+            return named[n]
+    if default is KeyError:
+        raise PathEvalError(f"missing argument {names[0]}")
+    return default
+
+
+_PC_CACHE: Dict[tuple, Any] = {}
+
+
+def _b_determine_parallel_config(ctx, named, pos):
+    key = (named.get("shard_layout"), named.get("batch_size"), named.get("input_channels", named.get("in_channels")),
+           named.get("output_height"), named.get("output_width"), ctx.grid)
+    hit = _PC_CACHE.get(key)
+    if hit is None:
+        hit = _PC_CACHE[key] = _determine_parallel_config(ctx, named, pos)
+    return hit
+
+
+def _determine_parallel_config(ctx, named, pos):
+    layout = _arg(named, "shard_layout")
+    batch = _arg(named, "batch_size")
+    in_ch = _arg(named, "input_channels", "in_channels")
+    out_h = _arg(named, "output_height")
+    out_w = _arg(named, "output_width")
+    alignment = pm.input_channels_alignment(layout, "ROW_MAJOR", sliced_op=False)
+    return _wrap_pc(pm.determine_parallel_config(layout, batch, in_ch, out_h, out_w, alignment, ctx.grid))
+
+
+def _b_determine_output_parallel_config(ctx, named, pos):
+    pc = _pc(pos[0])
+    is_mm = bool(_arg(named, "is_mm_conv", default=False))
+    if pc.shard_scheme != "WIDTH" or is_mm:
+        return _wrap_pc(pc)
+    out_ch = _arg(named, "out_channels", "output_channels")
+    gx, gy = ctx.grid
+    n = pm._largest_divisor_with_padding(pm._div_up(out_ch, pm.TILE), gx * gy)
+    return _wrap_pc(pm.ParallelConfig(pm.CoreGrid.row_wise(n, ctx.grid), "WIDTH", pc.shard_orientation))
+
+
+def _b_determine_input_memory_config(ctx, named, pos):
+    layout = _arg(named, "shard_layout")
+    batch = _arg(named, "batch_size")
+    if "input_height" in named:
+        h, w, ch = named["input_height"], named["input_width"], _arg(named, "input_channels", "in_channels")
+    else:
+        shape = _arg(named, "input_tensor_shape")
+        h, w, ch = shape[1], shape[2], shape[3]
+    pc_opt = named.get("input_tensor_parallel_config")
+    pc_v = pc_opt.v if isinstance(pc_opt, Opt) else pc_opt
+    if pc_v is not None:
+        pc = _pc(pc_v)
+    else:
+        pc = ctx_parallel_config(ctx, layout)
+    alignment = pm.input_channels_alignment(layout, "ROW_MAJOR", sliced_op=False)
+    mc = pm.determine_input_memory_config(pc, batch, h, w, ch, alignment, "ROW_MAJOR")
+    return (None, _memory_config_methods(mc))
+
+
+def ctx_parallel_config(ctx: Ctx, layout: str) -> pm.ParallelConfig:
+    """The input parallel config the conv of this context uses for ``layout`` (the placement model)."""
+    key = ("pc", layout)
+    if key not in ctx.cache:
+        out_h, out_w = ctx.entry.get("pc_output_hw") or (ctx.entry["output_height"], ctx.entry["output_width"])
+        s = ctx.spec
+        alignment = pm.input_channels_alignment(layout, "ROW_MAJOR", sliced_op=False)
+        ctx.cache[key] = pm.determine_parallel_config(layout, s.batch_size, s.input_channels, out_h, out_w,
+                                                      alignment, ctx.grid)
+    return ctx.cache[key]
+
+
+def _slice_type(h, w, output_layout):
+    """``determine_conv_slice_type`` (7136cb56bb): rows for tall inputs, columns for wide ones."""
+    if output_layout == "ROW_MAJOR":
+        return "DRAM_HEIGHT" if h > w * 3.0 else "DRAM_WIDTH"
+    if w < 200:
+        return "DRAM_HEIGHT"
+    return "DRAM_HEIGHT" if h > w else "DRAM_WIDTH"
+
+
+def _b_slice_config(ctx, pos):
+    """``determine_conv2d_slice_config`` (7136cb56bb): the slice config of the context (its first
+    candidate: one slice), and the conv config the auto-shard picks for it."""
+    given = next((p for p in pos if isinstance(p, Opt)), Opt())
+    params = next((p for p in pos if isinstance(p, dict)), None)
+    if given.has_value():
+        cfg = given.value()
+        slice_type = cfg.get("slice_type") if isinstance(cfg, dict) else getattr(cfg, "slice_type", None)
+    elif params is not None:
+        slice_type = _slice_type(params["input_height"], params["input_width"], "TILE")
+    else:
+        raise PathEvalError("determine_conv2d_slice_config: no parameters")
+    return ({"slice_type": slice_type, "num_slices": 1}, _b_auto_shard(ctx, {}, []))
+
+
+def _b_auto_shard(ctx, named, pos):
+    cfg = conv2d_config()
+    cfg.shard_layout = Opt(ctx.layout)
+    return cfg
+
+
+def _b_pair_n4(ctx, named, pos):
+    p = pos[0]
+    if isinstance(p, tuple) and len(p) == 2:
+        return (p[0], p[0], p[1], p[1])
+    if isinstance(p, tuple) and len(p) == 4:
+        return p
+    raise PathEvalError(f"get_pair_n4_padding of {p!r}")
+
+
+def _b_output_image_size(ctx, named, pos):
+    (h, w), k, s, p, d = pos[0], pos[1], pos[2], pos[3], pos[4]
+    if len(p) == 2:
+        p = (p[0], p[0], p[1], p[1])
+    oh = (h + p[0] + p[1] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + p[2] + p[3] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    return (oh, ow)
+
+
+def _b_alignment(ctx, named, pos):
+    return pm.input_channels_alignment(pos[0], "ROW_MAJOR", sliced_op=False)
+
+
+def _num(v):
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise PathEvalError(f"expected an integer, got {v!r}")
+    return v
+
+
+BUILTINS: Dict[str, Callable] = {
+    "determine_parallel_config": _b_determine_parallel_config,
+    "determine_output_parallel_config": _b_determine_output_parallel_config,
+    "determine_input_memory_config": _b_determine_input_memory_config,
+    AUTO_SHARD: _b_auto_shard,
+    "get_pair_n4_padding": _b_pair_n4,
+    "calculate_output_image_size": _b_output_image_size,
+    "get_input_channels_alignment": _b_alignment,
+    "get_num_cores_nhw_from_parallel_config": lambda c, n, p: pm.get_num_cores_nhw_from_parallel_config(_pc(p[0])),
+    "get_num_cores_channels_from_parallel_config":
+        lambda c, n, p: pm.get_num_cores_channels_from_parallel_config(_pc(p[0])),
+    "max": lambda c, n, p: max(p[0]) if len(p) == 1 else max(_num(x) for x in p),
+    "min": lambda c, n, p: min(p[0]) if len(p) == 1 else min(_num(x) for x in p),
+    "clamp": lambda c, n, p: min(max(_num(p[0]), _num(p[1])), _num(p[2])),
+    "div_up": lambda c, n, p: -(-_num(p[0]) // _num(p[1])),
+    "round_up": lambda c, n, p: -(-_num(p[0]) // _num(p[1])) * _num(p[1]),
+    "Conv2dConfig": lambda c, n, p: conv2d_config(),
+    "make_optional": lambda c, n, p: Opt(p[0]),
+    "init_device_compute_kernel_config": lambda c, n, p: Obj("DeviceComputeKernelConfig"),
+    "fold_input_tensor_if_required": lambda c, n, p: p[0],  # folding is off in the default Conv2dConfig
+    "determine_conv_slice_type": lambda c, n, p: _slice_type(*p[:3]),
+    "is_device_tensor": lambda c, n, p: True,
+    "determine_conv2d_slice_config": lambda c, n, p: _b_slice_config(c, p),
+    "get_conv_default_compute_kernel_config": lambda c, n, p: Obj("DeviceComputeKernelConfig"),
+    "Shape": lambda c, n, p: tuple(p[0]) if len(p) == 1 and isinstance(p[0], tuple) else tuple(p),
+    "array": lambda c, n, p: tuple(p),
+}
+
+# builtins whose C++ parameter names are needed (taken from the tree's declaration of that name)
+NAMED_BUILTINS = {"determine_parallel_config", "determine_output_parallel_config", "determine_input_memory_config",
+                  AUTO_SHARD}
+
+
+# ---- code index -----------------------------------------------------------------------------------
+
+
+class Index:
+    """Parsed (migrated) sources and the function definitions in them."""
+
+    def __init__(self, sources: Sequence[SourceFile]):
+        self.sources = list(sources)
+        self.defs: Dict[str, List[Tuple[SourceFile, Any]]] = {}
+        self.decl_params: Dict[str, List[str]] = {}
+        for src in self.sources:
+            for n in cpp.walk(src.root):
+                if n.type == "function_definition":
+                    name = cpp.last_name(cpp.function_name(n))
+                    if name:
+                        self.defs.setdefault(name, []).append((src, n))
+                        self.decl_params.setdefault(name, [p.name for p in cpp.parameters(n)])
+                elif n.type == "declaration" and n.child_by_field_name("declarator") is not None \
+                        and n.child_by_field_name("declarator").type == "function_declarator":
+                    name = cpp.last_name(cpp.function_name(n))
+                    if name and name not in self.decl_params:
+                        self.decl_params[name] = [p.name for p in cpp.parameters(n)]
+        self._calls: Dict[str, List[Tuple[SourceFile, Any]]] = {}
+
+    def calls_of(self, name: str) -> List[Tuple[SourceFile, Any]]:
+        if name not in self._calls:
+            out = []
+            for src in self.sources:
+                if name.encode() not in src.data:
+                    continue
+                for n in cpp.walk(src.root):
+                    if n.type == "call_expression" and cpp.call_name(n) == name:
+                        out.append((src, n))
+            self._calls[name] = out
+        return self._calls[name]
+
+
+# ---- frames and compilation ------------------------------------------------------------------------
+
+
+@dataclass
+class Frame:
+    src: SourceFile
+    func: Any  # function_definition or lambda_expression
+    params: Dict[str, Fn]
+    parent: Optional["Frame"] = None  # lambda: the enclosing function's frame
+    call_point: Any = None  # lambda: the call of it in the parent
+    label: str = ""
+    index: Optional[Index] = None
+
+
+def _text(src: SourceFile, node) -> str:
+    return src.text(node)
+
+
+def _stmt_in(block, node):
+    """The direct child statement of ``block`` that contains ``node``."""
+    n = node
+    while n is not None and n.parent is not None and n.parent.id != block.id:
+        n = n.parent
+    return n if n is not None and n.parent is not None and n.parent.id == block.id else None
+
+
+def _declares(stmt, name: str, src: SourceFile):
+    """(declarator node, value node or None, type text) if ``stmt`` declares ``name``."""
+    if stmt.type not in ("declaration", "condition_clause"):
+        return None
+    type_node = stmt.child_by_field_name("type")
+    type_text = _text(src, type_node) if type_node is not None else ""
+    for d in stmt.children_by_field_name("declarator"):
+        if d.type == "init_declarator" and d.child_by_field_name("declarator") is not None and \
+                d.child_by_field_name("declarator").type == "structured_binding_declarator":
+            d = d.child_by_field_name("declarator")
+        if d.type == "init_declarator":
+            nm = cpp.declarator_name(d.child_by_field_name("declarator"))
+            if nm is not None and _text(src, nm) == name:
+                return d, d.child_by_field_name("value"), type_text
+        elif d.type == "structured_binding_declarator":
+            for c in d.named_children:
+                if c.type == "identifier" and _text(src, c) == name:
+                    return d, None, "structured binding"
+        else:
+            nm = cpp.declarator_name(d)
+            if nm is not None and _text(src, nm) == name:
+                return d, None, type_text
+    return None
+
+
+def _is_unsigned(type_text: str) -> bool:
+    return bool(re.search(r"\b(uint32_t|uint16_t|unsigned|size_t|uint8_t)\b", type_text)) and "array" not in type_text
+
+
+_ASSIGN_OPS = {"=": None, "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
+               "/=": lambda a, b: a // b, "%=": lambda a, b: a % b}
+
+
+class Compiler:
+    def __init__(self, index: Index):
+        self.index = index
+        self._compiled: Dict[tuple, Fn] = {}
+        self._frames: List[Frame] = []  # kept alive: compiled closures are keyed by frame identity
+        self._written: Dict[tuple, set] = {}
+        self._param_cache: Dict[tuple, list] = {}
+        self._decl_cache: Dict[tuple, dict] = {}
+
+    def frame(self, *args, **kw) -> Frame:
+        f = Frame(*args, index=self.index, **kw)
+        self._frames.append(f)
+        return f
+
+    # -- names --
+    def _params(self, frame: Frame, func):
+        key = (frame.src.path, func.id)
+        ps = self._param_cache.get(key)
+        if ps is None:
+            ps = self._param_cache[key] = cpp.parameters(func)
+        return ps
+
+    def _decls(self, src: SourceFile, block):
+        """name -> [(statement, declaration info)] for the direct statements of ``block``, in order."""
+        key = (src.path, block.id)
+        d = self._decl_cache.get(key)
+        if d is None:
+            d = {}
+            for s in block.named_children:
+                if s.type not in ("declaration", "condition_clause"):
+                    continue
+                for dn in s.children_by_field_name("declarator"):
+                    names = []
+                    if dn.type == "init_declarator" and dn.child_by_field_name("declarator") is not None and \
+                            dn.child_by_field_name("declarator").type == "structured_binding_declarator":
+                        dn = dn.child_by_field_name("declarator")
+                    if dn.type == "structured_binding_declarator":
+                        names = [src.text(c) for c in dn.named_children if c.type == "identifier"]
+                    else:
+                        inner = dn.child_by_field_name("declarator") if dn.type == "init_declarator" else dn
+                        nm = cpp.declarator_name(inner)
+                        if nm is not None:
+                            names = [src.text(nm)]
+                    for n in names:
+                        d.setdefault(n, []).append(s)
+            self._decl_cache[key] = d
+        return d
+
+    # -- names --
+    def ident(self, name: str, at, frame: Frame) -> Fn:
+        src = frame.src
+        node = at
+        body = frame.func
+        while node is not None and node.id != body.id:
+            parent = node.parent
+            if parent is None:
+                break
+            if parent.type in ("compound_statement", "for_statement", "for_range_loop", "if_statement",
+                               "while_statement", "translation_unit"):
+                stmts = self._decls(src, parent).get(name)
+                if stmts:
+                    here = _stmt_in(parent, node)
+                    before = [s for s in stmts if here is None or s.start_byte < here.start_byte]
+                    if before:
+                        s = before[-1]
+                        found = _declares(s, name, src)
+                        if found is not None:
+                            return self._local(name, s, found, at, frame)
+            node = parent
+        # parameters of this function / lambda
+        for p in self._params(frame, frame.func):
+            if p.name == name:
+                if name not in frame.params:
+                    raise PathEvalError(f"`{name}`: parameter of {frame.label} with no value on this path")
+                fn = frame.params[name]
+                return fn
+        if frame.parent is not None and frame.func.type == "lambda_expression":
+            outer = self.ident(name, frame.call_point, frame.parent)
+            body_node = frame.func.child_by_field_name("body")
+            writes = self._writes_in(name, body_node, None, at, frame) if body_node is not None else []
+            if not writes:
+                return outer
+
+            def captured(ctx):
+                v = outer(ctx)
+                for w in writes:
+                    v = w(ctx, v)
+                return v
+            return memo(captured)
+        last = name.split("::")[-1]
+        if last in CONSTANTS:
+            v = CONSTANTS[last]
+            return lambda ctx: v
+        raise PathEvalError(f"`{name}`: not declared on the path ({frame.label})")
+
+    def _local(self, name, decl_stmt, found, at, frame: Frame) -> Fn:
+        decl, value, type_text = found
+        if value is not None:
+            init = self._init(value, type_text, decl_stmt, frame)
+        elif decl.type == "structured_binding_declarator":
+            init = self._structured(name, decl, decl_stmt, frame)
+        elif "SlidingWindowConfig" in type_text or type_text.split("::")[-1] in STRUCT_DEFAULTS:
+            d = dict(STRUCT_DEFAULTS.get(type_text.split("::")[-1], {}))
+            init = lambda ctx, d=d: dict(d)
+        else:
+            init = lambda ctx: UNSET
+        writes = self._writes_between(name, decl_stmt, at, frame)
+        unsigned = _is_unsigned(type_text)
+
+        def value_fn(ctx):
+            v = init(ctx)
+            for w in writes:
+                v = w(ctx, v)
+            if v is UNSET:
+                raise PathEvalError(f"`{name}` has no value here")
+            return _wrap(v) if unsigned else v
+        return memo(value_fn)
+
+    def _structured(self, name, decl, stmt, frame) -> Fn:
+        names = [self._t(frame, c) for c in decl.named_children if c.type == "identifier"]
+        i = names.index(name)
+        value = None
+        for c in stmt.named_children:
+            if c.type == "init_declarator":
+                value = c.child_by_field_name("value")
+        if value is None:
+            # `auto [a, b] = expr;` parses as declarator + value siblings
+            kids = stmt.named_children
+            value = kids[-1] if kids and kids[-1].id != decl.id else None
+        if value is None:
+            raise PathEvalError(f"`{name}`: structured binding without a value")
+        whole = self.expr(value, frame)
+
+        def part(ctx):
+            v = whole(ctx)
+            if isinstance(v, tuple) and i < len(v):
+                return v[i]
+            raise PathEvalError(f"`{name}`: cannot unpack {v!r}")
+        return part
+
+    def _init(self, value, type_text, stmt, frame) -> Fn:
+        if value.type == "initializer_list":
+            base = type_text.split("::")[-1].split("<")[0].strip()
+            if any(c.type == "initializer_pair" for c in value.named_children):
+                return self._designated(value, base, frame)
+            return self.expr(value, frame)
+        if value.type == "argument_list":  # T x(a, b)
+            raise PathEvalError(f"`{self._t(frame, stmt)}`: constructor call not modelled")
+        return self.expr(value, frame)
+
+    def _designated(self, lst, type_name, frame) -> Fn:
+        parts = []
+        for c in lst.named_children:
+            if c.type != "initializer_pair":
+                raise PathEvalError(f"`{self._t(frame, lst)}`: mixed initializer")
+            fld = self._t(frame, c.child_by_field_name("designator")).lstrip(".")
+            parts.append((fld, self.expr(c.child_by_field_name("value"), frame)))
+        defaults = STRUCT_DEFAULTS.get(type_name, {})
+
+        def build(ctx):
+            if type_name == "ParallelConfig":
+                d = dict(defaults)
+                for f, fn in parts:
+                    d[f] = fn(ctx)
+                return _wrap_pc(_unwrap(d))
+            return LazyStruct(defaults, parts, ctx)
+        return build
+
+    def _writes_between(self, name, decl_stmt, at, frame) -> List[Callable]:
+        """Transformers for every statement between the declaration and ``at`` that assigns ``name``."""
+        return self._writes_in(name, decl_stmt.parent, decl_stmt, at, frame)
+
+    def _writes_in(self, name, block, after, at, frame) -> List[Callable]:
+        """Writes to ``name`` in ``block`` (after statement ``after``, if given) that run before ``at``."""
+        out = []
+        chain = []
+        n = at
+        while n is not None and n.id != block.id:
+            if n.parent is not None and n.parent.type == "compound_statement":
+                chain.append((n.parent, n))
+            n = n.parent
+        chain.reverse()
+        if not chain or chain[0][0].id != block.id:
+            chain = [(block, _stmt_in(block, at) or at)]
+        first = True
+        for blk, here in chain:
+            for s in blk.named_children:
+                if first and after is not None and s.end_byte <= after.end_byte:
+                    continue
+                if s.start_byte >= here.start_byte:
+                    break
+                w = self._stmt_writes(name, s, frame)
+                if w is not None:
+                    out.append(w)
+            first = False
+        return out
+
+    def _stmt_writes(self, name, s, frame) -> Optional[Callable]:
+        if not self._mentions_write(name, s, frame):
+            return None
+        t = s.type
+        if t == "expression_statement":
+            e = s.named_children[0] if s.named_children else None
+            return self._assign(name, e, frame)
+        if t == "compound_statement":
+            ws = [w for w in (self._stmt_writes(name, c, frame) for c in s.named_children) if w is not None]
+            return _seq(ws)
+        if t == "if_statement":
+            cond = self.expr(_cond_node(s), frame)
+            then = self._stmt_writes(name, s.child_by_field_name("consequence"), frame) or (lambda ctx, v: v)
+            alt_node = s.child_by_field_name("alternative")
+            if alt_node is not None and alt_node.type == "else_clause":
+                alt_node = alt_node.named_children[0] if alt_node.named_children else None
+            alt = (self._stmt_writes(name, alt_node, frame) if alt_node is not None else None) or (lambda ctx, v: v)
+            text = self._t(frame, _cond_node(s))
+
+            def branch(ctx, v):
+                c = cond(ctx)
+                if not isinstance(c, (bool, int)):
+                    raise PathEvalError(f"condition `{text}` (assigns `{name}`) cannot be evaluated")
+                return then(ctx, v) if c else alt(ctx, v)
+            return branch
+        if t == "declaration":
+            return None  # a nested declaration of the same name shadows; ignored
+        text = self._t(frame, s)[:60]
+
+        def unknown(ctx, v):
+            raise PathEvalError(f"`{name}` is assigned inside `{text}...`, which is not modelled")
+        return unknown
+
+    def _mentions_write(self, name, s, frame) -> bool:
+        key = (frame.src.path, s.id)
+        names = self._written.get(key)
+        if names is None:
+            names = set()
+            for n in cpp.walk(s):
+                if n.type in ("assignment_expression", "update_expression"):
+                    target = n.child_by_field_name("left") or n.child_by_field_name("argument")
+                    if target is not None and target.type == "call_expression" and cpp.call_name(target) == "tie":
+                        names.update(frame.src.text(a) for a in cpp.arguments(target))
+                    elif target is not None:
+                        names.add(_root(frame.src.text(target)))
+            self._written[key] = names
+        return name in names
+
+    def _assign(self, name, e, frame) -> Callable:
+        if e is None:
+            return lambda ctx, v: v
+        if e.type == "update_expression":
+            op = "+=" if "++" in self._t(frame, e) else "-="
+            return lambda ctx, v: _ASSIGN_OPS[op](v, 1)
+        if e.type == "comma_expression":
+            parts = [self._assign(name, c, frame) for c in e.named_children]
+            return _seq(parts)
+        if e.type != "assignment_expression":
+            text = self._t(frame, e)
+
+            def unknown(ctx, v):
+                raise PathEvalError(f"`{name}` is written by `{text}`, which is not modelled")
+            return unknown
+        left = e.child_by_field_name("left")
+        op = self._t(frame, e.child_by_field_name("operator"))
+        if left.type == "call_expression" and cpp.call_name(left) == "tie":
+            names = [frame.src.text(a) for a in cpp.arguments(left)]
+            k = names.index(name)
+            right = e.child_by_field_name("right")
+
+            def tie(ctx, v):
+                whole = self.expr(right, frame)(ctx)
+                if isinstance(whole, tuple) and k < len(whole):
+                    return whole[k]
+                raise PathEvalError(f"`{name}` is unpacked from {whole!r}")
+            return tie
+        rhs = self.expr(e.child_by_field_name("right"), frame)
+        ltext = self._t(frame, left)
+        if left.type == "identifier" and ltext == name:
+            if op == "=":
+                return lambda ctx, v: rhs(ctx)
+            f = _ASSIGN_OPS.get(op)
+            if f is None:
+                raise PathEvalError(f"`{self._t(frame, e)}`: operator {op} not modelled")
+            return lambda ctx, v: f(v, rhs(ctx))
+        if left.type == "field_expression" and op == "=":
+            fld = self._t(frame, left.child_by_field_name("field"))
+            if self._t(frame, left.child_by_field_name("argument")) == name:
+                def set_field(ctx, v):
+                    if isinstance(v, dict):
+                        v = dict(v.items())
+                        v[fld] = rhs(ctx)
+                        return v
+                    if isinstance(v, Obj):
+                        new = Obj(v.kind, **{k: x for k, x in v.__dict__.items() if k != "kind"})
+                        setattr(new, fld, _as_opt_if(getattr(v, fld, None), rhs(ctx)))
+                        return new
+                    raise PathEvalError(f"`{ltext}`: cannot set a field of {v!r}")
+                return set_field
+        text = self._t(frame, e)
+
+        def unknown(ctx, v):
+            raise PathEvalError(f"`{text}`: assignment form not modelled")
+        return unknown
+
+    def _t(self, frame, node) -> str:
+        return " ".join(frame.src.text(node).split())
+
+    # -- expressions --
+    def expr(self, node, frame: Frame) -> Fn:
+        key = (id(frame), node.id)
+        cached = self._compiled.get(key)
+        if cached is not None:
+            return cached
+        where = (frame.src.path, node.start_byte, node.end_byte)
+        try:
+            inner = self._expr(node, frame)
+        except PathEvalError as exc:
+            if exc.where is None:
+                exc.where = where
+            raise
+
+        def located(ctx):
+            try:
+                return inner(ctx)
+            except PathEvalError as exc:
+                if exc.where is None:
+                    exc.where = where
+                raise
+        self._compiled[key] = located
+        return located
+
+    def _expr(self, node, frame: Frame) -> Fn:
+        t = node.type
+        text = self._t(frame, node)
+        if len(text) > 120:
+            text = text[:117] + "..."
+        named = [c for c in node.named_children if c.type != "comment"]
+        if t == "number_literal":
+            lit = text.rstrip("uUlL")
+            try:
+                v = int(lit, 0)
+            except ValueError:
+                raise PathEvalError(f"`{text}`: not an integer literal") from None
+            return lambda ctx: v
+        if t in ("true", "false"):
+            v = t == "true"
+            return lambda ctx: v
+        if t in ("parenthesized_expression", "condition_clause") and len(named) == 1:
+            return self.expr(named[0], frame)
+        if t == "identifier":
+            return self.ident(text, node, frame)
+        if t in ("qualified_identifier", "scoped_identifier"):
+            last = text.split("::")[-1]
+            if last in CONSTANTS:
+                v = CONSTANTS[last]
+                return lambda ctx: v
+            return self.ident(last, node, frame)
+        if t == "initializer_list":
+            if any(c.type == "initializer_pair" for c in named):
+                return self._designated(node, "", frame)
+            parts = [self.expr(c, frame) for c in named]
+            return lambda ctx: tuple(p(ctx) for p in parts)
+        if t == "unary_expression":
+            op = node.child_by_field_name("operator").type
+            arg = self.expr(node.child_by_field_name("argument"), frame)
+            if op == "-":
+                return lambda ctx: -_num(arg(ctx))
+            if op == "+":
+                return arg
+            if op in ("!", "not"):
+                return lambda ctx: not _truth(arg(ctx), text)
+            raise PathEvalError(f"`{text}`: unsupported operator `{op}`")
+        if t == "binary_expression":
+            op = node.child_by_field_name("operator").type
+            left = self.expr(node.child_by_field_name("left"), frame)
+            right = self.expr(node.child_by_field_name("right"), frame)
+            if op == "&&":
+                return lambda ctx: _truth(left(ctx), text) and _truth(right(ctx), text)
+            if op == "||":
+                return lambda ctx: _truth(left(ctx), text) or _truth(right(ctx), text)
+            f = BINOPS.get(op)
+            if f is None:
+                raise PathEvalError(f"`{text}`: unsupported operator `{op}`")
+
+            def binary(ctx):
+                a, b = left(ctx), right(ctx)
+                try:
+                    return f(a, b)
+                except (TypeError, ZeroDivisionError):
+                    raise PathEvalError(f"`{text}`: cannot apply {op} to {a!r} and {b!r}") from None
+            return binary
+        if t == "conditional_expression":
+            c = self.expr(node.child_by_field_name("condition"), frame)
+            a = self.expr(node.child_by_field_name("consequence"), frame)
+            b = self.expr(node.child_by_field_name("alternative"), frame)
+            return lambda ctx: a(ctx) if _truth(c(ctx), text) else b(ctx)
+        if t == "subscript_expression":
+            base = self.expr(node.child_by_field_name("argument"), frame)
+            idx = node.child_by_field_name("indices") or node.child_by_field_name("index")
+            kids = [c for c in idx.named_children] if idx is not None else []
+            if len(kids) != 1:
+                raise PathEvalError(f"`{text}`: unsupported subscript")
+            i = self.expr(kids[0], frame)
+
+            def sub(ctx):
+                s, k = base(ctx), i(ctx)
+                try:
+                    return s[k]
+                except (TypeError, IndexError, KeyError):
+                    raise PathEvalError(f"`{text}`: cannot index {s!r} with {k!r}") from None
+            return sub
+        if t == "field_expression":
+            base = self.expr(node.child_by_field_name("argument"), frame)
+            fld = self._t(frame, node.child_by_field_name("field"))
+            return lambda ctx: _member(base(ctx), fld, text)
+        if t == "call_expression":
+            return self._call(node, frame, text)
+        if t == "compound_literal_expression":
+            tname = self._t(frame, node.child_by_field_name("type")).split("::")[-1]
+            value = node.child_by_field_name("value")
+            if any(c.type == "initializer_pair" for c in value.named_children):
+                return self._designated(value, tname, frame)
+            if tname == "Shape":
+                return self.expr(value.named_children[0], frame) if value.named_children else (lambda ctx: ())
+            return self.expr(value, frame)
+        if t == "this":
+            raise PathEvalError("`this` not modelled")
+        raise PathEvalError(f"`{text}`: unsupported expression form ({t})")
+
+    def _call(self, node, frame: Frame, text: str) -> Fn:
+        fn_node = node.child_by_field_name("function")
+        arg_nodes = [c for c in node.child_by_field_name("arguments").named_children if c.type != "comment"]
+        if fn_node.type == "field_expression":
+            obj = self.expr(fn_node.child_by_field_name("argument"), frame)
+            meth = self._t(frame, fn_node.child_by_field_name("field"))
+            args = [self.expr(a, frame) for a in arg_nodes]
+
+            def method(ctx):
+                o = obj(ctx)
+                return _method(o, meth, [a(ctx) for a in args], text)
+            return method
+        if fn_node.type == "qualified_identifier":
+            inner = fn_node
+            while inner is not None and inner.type == "qualified_identifier":
+                inner = inner.child_by_field_name("name")
+            if inner is not None and inner.type == "template_function":
+                fn_node = inner
+        if fn_node.type == "template_function":
+            name = self._t(frame, fn_node.child_by_field_name("name")).split("::")[-1]
+            targs = self._t(frame, fn_node.child_by_field_name("arguments")).strip("<>").strip()
+            args = [self.expr(a, frame) for a in arg_nodes]
+            if name == "static_cast" and len(args) == 1:
+                if _is_unsigned(targs):
+                    return lambda ctx: _wrap(_num(args[0](ctx)))
+                if re.fullmatch(r"(int|int32_t|std::int32_t)", targs):
+                    return lambda ctx: _i32(_num(args[0](ctx)))
+                return lambda ctx: _num(args[0](ctx))
+            if name == "get" and len(args) == 1 and targs.isdigit():
+                k = int(targs)
+                return lambda ctx: args[0](ctx)[k]
+            if name in ("max", "min"):
+                f = max if name == "max" else min
+                if re.fullmatch(r"(int|int32_t|std::int32_t)", targs):  # std::max<int>: both converted to int
+                    return lambda ctx: f(_i32(_num(a(ctx))) for a in args)
+                return lambda ctx: f(_num(a(ctx)) for a in args)
+            raise PathEvalError(f"`{text}`: unknown template function `{name}`")
+        name = self._t(frame, fn_node).split("::")[-1].strip()
+        # a lambda variable in scope?
+        lam = self._lambda_named(name, node, frame)
+        if lam is not None:
+            raise PathEvalError(f"`{text}`: value of a lambda call not modelled")
+        if name in BUILTINS:
+            b = BUILTINS[name]
+            args = [self.expr(a, frame) for a in arg_nodes]
+            pnames = self.index.decl_params.get(name, []) if name in NAMED_BUILTINS else []
+
+            def builtin(ctx):
+                pos = [a(ctx) for a in args]
+                named = {pnames[i]: v for i, v in enumerate(pos) if i < len(pnames)}
+                return b(ctx, named, pos)
+            return builtin
+        inline = self._inline(name, arg_nodes, frame, text)
+        if inline is not None:
+            return inline
+        raise PathEvalError(f"`{text}`: unknown function `{name}`")
+
+    def _inline(self, name, arg_nodes, frame, text) -> Optional[Fn]:
+        """A function of the tree whose body is one `return expr;`: evaluated with the caller's arguments."""
+        defs = self.index.defs.get(name) or []
+        if len(defs) != 1:
+            return None
+        src, fdef = defs[0]
+        body = fdef.child_by_field_name("body")
+        stmts = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+        if not stmts or stmts[-1].type != "return_statement" or not stmts[-1].named_children:
+            return None
+        if any(n.type == "return_statement" for s in stmts[:-1] for n in cpp.walk(s)):
+            return None
+        params = cpp.parameters(fdef)
+        if len(params) != len(arg_nodes):
+            return None
+        pfns = {p.name: _sized(self.expr(a, frame), p.type_text) for p, a in zip(params, arg_nodes)}
+        callee = self.frame(src, fdef, pfns, label=name)
+        return self.expr(stmts[-1].named_children[0], callee)
+
+    def _lambda_named(self, name, at, frame):
+        try:
+            fn = None
+            n = at
+            while n is not None:
+                if n.type == "compound_statement":
+                    for s in n.named_children:
+                        if s.start_byte >= at.start_byte:
+                            break
+                        found = _declares(s, name, frame.src)
+                        if found is not None and found[1] is not None and found[1].type == "lambda_expression":
+                            return found[1]
+                n = n.parent
+            return fn
+        except Exception:  # pragma: no cover - defensive
+            return None
+
+
+STRUCT_DEFAULTS: Dict[str, Dict[str, Any]] = {
+    "SlidingWindowConfig": {},
+    "Conv2dSliceConfig": {"slice_type": "DRAM_HEIGHT", "num_slices": 1},
+}
+
+
+def _sized(fn: Fn, type_text: str) -> Fn:
+    """A braced list passed to a ``std::array<T, N>`` parameter: missing elements are zero."""
+    m = re.search(r"array\s*<[^,>]+,\s*(\d+)\s*>", type_text)
+    if not m:
+        return fn
+    n = int(m.group(1))
+
+    def sized(ctx):
+        v = fn(ctx)
+        if isinstance(v, tuple) and len(v) < n:
+            return v + (0,) * (n - len(v))
+        return v
+    return sized
+
+
+def memo(fn: Fn) -> Fn:
+    """Evaluate ``fn`` once per context (a local is read many times on one path)."""
+    key = id(fn)
+
+    def cached(ctx):
+        c = ctx.cache
+        if key in c:
+            v = c[key]
+            if isinstance(v, PathEvalError):
+                raise v
+            return v
+        try:
+            v = fn(ctx)
+        except PathEvalError as exc:
+            c[key] = exc
+            raise
+        c[key] = v
+        return v
+    cached._inner = fn  # keeps id(fn) unique while the closure lives
+    return cached
+
+
+class LazyStruct(dict):
+    """A designated-initializer struct whose members are evaluated when read (a member nobody reads
+    must not stop the path)."""
+
+    def __init__(self, defaults, parts, ctx):
+        super().__init__(defaults)
+        self._fns = dict(parts)
+        self._ctx = ctx
+        for f in self._fns:
+            dict.__setitem__(self, f, None)
+
+    def __getitem__(self, k):
+        fn = self._fns.pop(k, None)
+        if fn is not None:
+            dict.__setitem__(self, k, fn(self._ctx))
+        return dict.__getitem__(self, k)
+
+    def get(self, k, d=None):
+        return self[k] if k in self else d
+
+    def items(self):
+        return [(k, self[k]) for k in list(self.keys())]
+
+    def values(self):
+        return [self[k] for k in list(self.keys())]
+
+    def __eq__(self, other):
+        return dict(self.items()) == (dict(other.items()) if isinstance(other, dict) else other)
+
+    __hash__ = None
+
+
+def _seq(ws):
+    def run(ctx, v):
+        for w in ws:
+            v = w(ctx, v)
+        return v
+    return run
+
+
+def _cond_node(s):
+    c = s.child_by_field_name("condition")
+    if c is not None and c.type == "condition_clause":
+        kids = [k for k in c.named_children if k.type != "comment"]
+        if len(kids) == 1:
+            return kids[0]
+    return c
+
+
+def _root(text: str) -> str:
+    m = re.match(r"\s*([A-Za-z_]\w*)", text)
+    return m.group(1) if m else ""
+
+
+def _i32(v: int) -> int:
+    """Conversion to a 32-bit int (two's complement), as C++ converts an unsigned value."""
+    v &= U32
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def _wrap(v):
+    return v & U32 if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _truth(v, text):
+    if isinstance(v, (bool, int)):
+        return bool(v)
+    raise PathEvalError(f"`{text}`: not a boolean ({v!r})")
+
+
+def _as_opt_if(old, new):
+    return Opt(new) if isinstance(old, Opt) and not isinstance(new, Opt) else new
+
+
+BINOPS = {
+    "+": lambda a, b: _num(a) + _num(b), "-": lambda a, b: _num(a) - _num(b), "*": lambda a, b: _num(a) * _num(b),
+    "/": lambda a, b: int(_num(a) / _num(b)), "%": lambda a, b: _num(a) % _num(b),
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: _num(a) < _num(b),
+    ">": lambda a, b: _num(a) > _num(b), "<=": lambda a, b: _num(a) <= _num(b), ">=": lambda a, b: _num(a) >= _num(b),
+}
+
+
+def _member(obj, name, text):
+    if isinstance(obj, dict):
+        if name in obj:
+            return obj[name]
+        raise PathEvalError(f"`{text}`: no field `{name}`")
+    if isinstance(obj, Obj) and name in obj.__dict__:
+        return obj.__dict__[name]
+    if isinstance(obj, Obj) and obj.kind == "Conv2dConfig":
+        return False  # the remaining Conv2dConfig members are flags that default to false
+    if isinstance(obj, Opt):
+        raise PathEvalError(f"`{text}`: member of an optional")
+    raise PathEvalError(f"`{text}`: no member `{name}` on {type(obj).__name__}")
+
+
+def _method(obj, meth, args, text):
+    if isinstance(obj, Opt) and meth in ("has_value", "value", "value_or"):
+        return getattr(obj, meth)(*args)
+    if isinstance(obj, Obj):
+        m = obj.__dict__.get(meth)
+        if callable(m):
+            return m(*args)
+    raise PathEvalError(f"`{text}`: method `{meth}` not modelled on {getattr(obj, 'kind', type(obj).__name__)}")
+
+
+__all__ = ["PathEvalError", "PathNotReached", "Index", "Compiler", "Frame", "Ctx", "entry_values", "ENTRIES"]

@@ -1,0 +1,242 @@
+"""The path check: the migrated C++ evaluated along every call path from the entry functions."""
+
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from migrator.engine.checkout import Checkout
+from migrator.engine.project import Project
+from migrator.engine.source import SourceFile
+from migrator.recipe.plan import build_plan
+from migrator.verify import specs as specs_mod
+from migrator.verify.core import path_check, path_sources, refusal
+from migrator.verify.pathcheck import check_sources, first_slice, read_sites
+from migrator.verify.placement import ConvSpec
+
+REPO = Path(__file__).resolve().parents[1]
+FIX = REPO / "fixtures"
+CU = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d_utils.cpp"
+
+SPECS = [ConvSpec.from_row(r) for r in (
+    [1, 64, 64, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, True],
+    [1, 64, 64, 30, 90, 3, 3, 1, 1, 1, 1, 1, 1, 1, True],
+    [2, 32, 48, 40, 24, 5, 3, 2, 1, 2, 1, 1, 1, 1, False],
+    [1, 32, 32, 128, 128, 2, 2, 2, 2, 0, 0, 1, 1, 1, False],  # the issue's transposed example
+    [1, 64, 64, 56, 56, 1, 1, 1, 1, 0, 0, 1, 1, 1, True],  # a 1x1 matmul conv
+)]
+
+
+def _project(case):
+    project = Project(Checkout.open(FIX / case / "before"))
+    return project, build_plan(project)
+
+
+@pytest.fixture(scope="module")
+def migrated_7136():
+    return _project("rev-7136")
+
+
+@pytest.fixture(scope="module")
+def hand_27f3():
+    return _project("migrated-27f3")
+
+
+@pytest.mark.parametrize("case", ["rev-7136", "migrated-27f3", "rev-5702"])
+def test_unmodified_migrations_verify_clean_on_every_path(case):
+    """Clean everywhere, except upstream's hand migration on the transposed path: it passes the
+    transposed conv's own stride and padding, which under-allocates for some shapes (its only finding)."""
+    project, plan = _project(case)
+    summaries = path_check(project, plan, SPECS, ["wormhole", "blackhole"], plan.model.estimate_variant)
+    assert len(summaries) == 2
+    for s in summaries:
+        bad = [p for p in s["paths"] if p["mismatches"]]
+        if case == "migrated-27f3" and s["kind"] == "l1":
+            assert {p["kind"] for p in bad} == {"transposed"}
+            assert {f for e in s["mismatch_examples"] for f in e["fields"]} <= {"stride_hw", "padding", "value"}
+        else:
+            assert s["mismatches"] == 0, s["mismatch_examples"]
+        assert s["path_errors"] == 0 and s["error"] is None
+        assert s["evaluated"] > 0 and s["contexts"] == s["evaluated"]
+    if case != "migrated-27f3":
+        assert refusal(summaries) is None
+    site1 = next(s for s in summaries if s["kind"] == "l1")
+    entries = {p["entry"] for p in site1["paths"]}
+    assert {"conv2d_L1", "conv2d_DRAM", "conv_transpose2d", "get_opt_block_config"} <= entries
+    assert {p["kind"] for p in site1["paths"]} >= {"l1", "nested", "transposed"}
+    assert site1["calls_per_conv"] == 3  # the auto-shard tries three layouts
+    assert site1["max_op_trace_length"] > 0
+    site2 = next(s for s in summaries if s["kind"] == "dram_slice")
+    assert {p["kind"] for p in site2["paths"]} == {"dram_slice"}
+
+
+def test_roles_come_from_the_code_not_the_plan(migrated_7136):
+    """Corrupting the plan's role table changes nothing: the check reads only the migrated text."""
+    project, plan = migrated_7136
+    for s in plan.sites:
+        s.roles = {k: "stride" for k in s.roles}
+    summaries = path_check(project, plan, SPECS[:2], ["wormhole"], plan.model.estimate_variant)
+    assert all(s["mismatches"] == 0 and s["path_errors"] == 0 for s in summaries)
+
+
+def _mutated(project, plan, path, old, new):
+    out = []
+    for s in path_sources(project, plan):
+        if s.path == path:
+            assert s.data.count(old) == 1, old
+            s = SourceFile.parse(s.path, s.data.replace(old, new))
+        out.append(s)
+    return out
+
+
+def test_mismatch_names_path_field_and_both_values(migrated_7136):
+    project, plan = migrated_7136
+    srcs = _mutated(project, plan, CU, b"halo_config.stride_hw = {stride[0], stride[1]};",
+                    b"halo_config.stride_hw = {dilation[0], dilation[1]};")
+    res = check_sources(srcs, SPECS[:1], ["wormhole"])
+    site1 = next(r for r in res if r.function == "determine_conv_config_for_auto_shard")
+    bad = [p for p in site1.paths if p.mismatches]
+    assert bad
+    ex = bad[0].mismatch_examples[0]
+    assert ex["fields"] == ["stride_hw"] and ex["values"]["stride_hw"] == [[1, 1], [2, 2]]
+    assert "→ determine_conv_config_for_auto_shard (line" in bad[0].label
+
+
+def test_transposed_residual_reported_per_shape(hand_27f3, migrated_7136):
+    """Upstream's hand migration (the conv's own stride and padding at conv_transpose2d) is flagged and
+    under-allocates on H=128, k=2, s=2, p=0; halo-migrate's ({1, 1}, {0, 0, 0, 0}) is exact there."""
+    project, plan = migrated_7136
+    ours = next(s for s in path_check(project, plan, SPECS[3:4], ["wormhole"], plan.model.estimate_variant)
+                if s["kind"] == "l1")
+    tp_ours = [p for p in ours["paths"] if p["kind"] == "transposed"]
+    assert tp_ours and all(p["mismatches"] == 0 and p["transposed_residuals"]["count"] == 0 for p in tp_ours)
+    project, plan = hand_27f3
+    summaries = path_check(project, plan, SPECS[3:4], ["wormhole"], plan.model.estimate_variant)
+    site1 = next(s for s in summaries if s["kind"] == "l1")
+    tp = [p for p in site1["paths"] if p["kind"] == "transposed"]
+    assert tp and all(p["mismatches"] > 0 for p in tp)
+    res = tp[0]["transposed_residuals"]
+    assert res["count"] == 1 and res["under_allocating"] == 1 and "transposed halo" in res["reason"]
+    ex = res["examples"][0]
+    assert ex["spec"][3:11] == [128, 128, 2, 2, 2, 2, 0, 0]
+    assert ex["transposed_halo"] - ex["call_site"] == ex["residual_elems"] > 0
+    assert site1["transposed_under_allocating"] >= 1
+
+
+def test_matmul_contexts_are_evaluated_with_old_and_new_accounting(migrated_7136):
+    project, plan = migrated_7136
+    summaries = path_check(project, plan, SPECS[4:5], ["wormhole"], plan.model.estimate_variant)
+    site1 = next(s for s in summaries if s["kind"] == "l1")
+    assert site1["evaluated"] == 3 and site1["matmul_contexts"] == 3
+    direct = next(p for p in site1["paths"] if p["entry"] == "conv2d_L1")
+    assert direct["matmul_contexts"] == 1
+    assert direct["matmul_l1"]["old_bytes"] > 0 and direct["matmul_l1"]["new_bytes"] > 0
+    assert "no halo op runs" in direct["matmul_l1"]["note"]
+
+
+def test_unevaluable_expression_refuses(migrated_7136):
+    project, plan = migrated_7136
+    srcs = _mutated(project, plan, CU, b"halo_config.batch_size = batch_size;",
+                    b"halo_config.batch_size = some_helper(batch_size);")
+    res = check_sources(srcs, SPECS[:1], ["wormhole"])
+    assert any(r.failed for r in res)
+    from migrator.verify.pathcheck import site_summary
+
+    why = refusal([site_summary(r, 3) for r in res])
+    assert why and "could not evaluate" in why and "some_helper" in why
+
+
+def test_zero_contexts_refuses(migrated_7136):
+    project, plan = migrated_7136
+    # a window larger than the input: no conv runs, so no context reaches either site on a regular path
+    empty = [ConvSpec.from_row([1, 8, 8, 2, 2, 5, 5, 1, 1, 0, 0, 1, 1, 1, False])]
+    summaries = path_check(project, plan, empty, ["wormhole"], plan.model.estimate_variant)
+    assert all(p["evaluated"] == 0 for s in summaries for p in s["paths"] if p["kind"] != "transposed")
+    summaries = path_check(project, plan, [], ["wormhole"], plan.model.estimate_variant)
+    assert all(s["evaluated"] == 0 for s in summaries)
+    assert "evaluated no context" in refusal(summaries)
+
+
+def test_apply_refuses_a_wrong_binding(tmp_path, monkeypatch):
+    """apply's numeric check runs the path check on the plan's new bytes: a wrong expression in
+    the emitted text stops the apply with exit 2 and the path in the message."""
+    import shutil
+
+    from migrator import cli
+    from migrator.recipe import plan as plan_mod
+
+    dst = tmp_path / "t"
+    shutil.copytree(FIX / "rev-7136" / "before", dst)
+    real = plan_mod.build_plan
+
+    def wrong(project, **options):
+        p = real(project, **options)
+        data = p.new_contents[CU]
+        p.new_contents[CU] = data.replace(b"slice_halo_config.padding = slice_padding;",
+                                          b"slice_halo_config.padding = params.padding_n4;")
+        assert p.new_contents[CU] != data
+        return p
+    monkeypatch.setattr(plan_mod, "build_plan", wrong)
+    err = io.StringIO()
+    import contextlib
+
+    with redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        rc = cli.main(["apply", str(dst), "--dry-run", "--no-format"])
+    assert rc == 2
+    assert "numeric check failed" in err.getvalue() and "compute_l1_usage_for_slice" in err.getvalue()
+
+
+def test_first_slice_geometry():
+    s = ConvSpec.from_row([1, 64, 3, 224, 224, 7, 7, 2, 2, 3, 3, 1, 1, 1, True])
+    h = first_slice(s, "DRAM_HEIGHT")
+    # the last output row reads input rows up to 111*2 - 3 + 7 = 226: two rows of bottom padding
+    assert h["input_hw"] == (224, 224) and h["padding"][:3] == (3, 2, 3)
+    # output width 112 is rounded up to 128 (16 more columns x stride 2 of right padding)
+    assert h["padding"][3] == 3 + 32 and h["output_hw"] == (112, 128)
+
+
+def test_hand_migration_sites_are_read_from_text(hand_27f3):
+    project, plan = hand_27f3
+    sites = read_sites(path_sources(project, plan))
+    assert [s.config for s in sites] == ["halo_config", "slice_halo_config"]
+    assert "stride_hw" in sites[0].bindings and "padding" in sites[1].bindings
+
+
+def test_verify_cli_json_has_path_fields():
+    from migrator.cli import main
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        rc = main(["verify", str(FIX / "migrated-27f3" / "before"), "--format", "json", "--grids", "wormhole"])
+    doc = json.loads(buf.getvalue())
+    # upstream's hand migration: its transposed caller under-allocates (the conv's own stride and padding)
+    assert rc == 1 and not doc["ok"] and "conv_transpose2d" in doc["why_not_ok"] and doc["path_errors"] == 0
+    assert doc["contexts"] == sum(s["evaluated"] for s in doc["sites"]) > 0
+    assert all(s["paths"] for s in doc["sites"])
+
+
+def test_spec_cache_by_blob_id(tmp_path, monkeypatch):
+    monkeypatch.setenv("HALO_MIGRATE_CACHE_DIR", str(tmp_path / "cache"))
+    root = FIX / "rev-7136" / "before"
+    first, w1 = specs_mod.read_checkout_specs(root)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+
+    def no_parse(*a, **k):
+        raise AssertionError("libcst parse on a cached blob")
+    monkeypatch.setattr(specs_mod.cst, "parse_module", no_parse)
+    second, w2 = specs_mod.read_checkout_specs(root)
+    assert second == first and w2 == w1
+    # a damaged entry is ignored (and the file parsed again)
+    for f in (tmp_path / "cache").glob("*.json"):
+        f.write_text("{not json")
+    monkeypatch.undo()
+    monkeypatch.setenv("HALO_MIGRATE_CACHE_DIR", str(tmp_path / "cache"))
+    third, _ = specs_mod.read_checkout_specs(root)
+    assert third == first
+    import subprocess
+
+    data = b"parameters = {}\n"
+    git = subprocess.run(["git", "hash-object", "--stdin"], input=data, capture_output=True, check=True).stdout
+    assert specs_mod.blob_id(data) == git.decode().strip()
