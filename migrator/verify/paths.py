@@ -1134,6 +1134,8 @@ def _member(obj, name, text):
         return obj.__dict__[name]
     if isinstance(obj, Obj) and obj.kind == "Conv2dConfig":
         return False  # the remaining Conv2dConfig members are flags that default to false
+    if isinstance(obj, (tuple, list)) and len(obj) == 2 and name in ("first", "second"):
+        return obj[0 if name == "first" else 1]  # a std::pair (uint32_pair_t) held as a 2-tuple
     if isinstance(obj, Opt):
         raise PathEvalError(f"`{text}`: member of an optional")
     raise PathEvalError(f"`{text}`: no member `{name}` on {type(obj).__name__}")
