@@ -195,6 +195,7 @@ def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False) ->
         "dram_slice_config_": Opt(), "dtype": Opt(), "output_dtype": Opt(), "slice_config_": Opt(), "input_layout": "ROW_MAJOR", "input_datatype": "BFLOAT16",
         "output_datatype": "BFLOAT16", "input_memory_config": tensor.memory_config(),
         "mm_conv": spec.is_mm_conv(), "is_mm_conv": spec.is_mm_conv(), "compute_grid_size": Obj("CoreCoord", x=gx, y=gy),
+        "queue_id": 0,  # older revisions (45ecf0a728 ... f843883541) take the command queue first
     }
     out_h, out_w = _regular_output_hw(spec)
     if transposed:
