@@ -222,6 +222,7 @@ class Case:
     checks: list[Callable[["Case", dict, dict], str | None]] = field(default_factory=list, repr=False)
     thread_args: frozenset[str] = frozenset({"stride", "params.stride"})
     base: str = "rev-7136"
+    refuse_hint: str = ""       # a refusal line should match this (reported as "imprecise" when it does not)
 
     def write(self, root: Path) -> Path:
         if root.exists():
@@ -1370,6 +1371,14 @@ def grade(case: Case, repo: Path | str = REPO, workdir: Path | None = None,
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+# What a precise refusal names, per class (informational: an imprecise refusal is still safe).
+_HINTS = {"call in a loop condition": r"loop|while|for\b|iteration",
+          "loop whose variables change per iteration": r"loop|while|for\b|iteration",
+          "#define calls the estimate": r"macro|#define", "pool halo (not a conv2d halo)": r"pool|not a conv2d halo",
+          "file that does not parse": r"pars|truncat|syntax", "default arguments on the threading target": r"default",
+          "overload of the threading target": r"overload"}
+
+
 def _grade(case: Case, res, before: dict, after: dict) -> Grade:
     rc, err = res.returncode, res.stderr
     lines = [ln for ln in err.splitlines() if ln.strip()]
@@ -1382,7 +1391,9 @@ def _grade(case: Case, res, before: dict, after: dict) -> Grade:
         if len(lines) != 1:
             return Grade(case.id, "wrong", f"refusal is {len(lines)} stderr lines", rc)
         if case.expect == "refuse":
-            return Grade(case.id, "safe refusal", lines[0][:300], rc)
+            hint = case.refuse_hint or _HINTS.get(case.cls, "")
+            imprecise = bool(hint) and not re.search(hint, lines[0], re.I)
+            return Grade(case.id, "safe refusal", ("imprecise: " if imprecise else "") + lines[0][:300], rc)
         return Grade(case.id, "safe refusal (gap)", lines[0][:300], rc)
     if rc != 0:
         return Grade(case.id, "wrong", f"exit {rc}: {(lines or [''])[-1][:200]}", rc)

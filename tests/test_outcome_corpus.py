@@ -95,7 +95,7 @@ def test_grader_accepts_the_golden_migrations():
 
 @pytest.mark.parametrize("old, new, reason", [
     (b"halo_config.stride_hw = {stride[0], stride[1]};", b"halo_config.stride_hw = {1, 1};", "stride_hw"),
-    (b"halo_config.snap_to_tile = true;\n", b"", "snap_to_tile"),
+    (b"        halo_config.snap_to_tile = true;\n", b"", "snap_to_tile"),
     (b"slice_halo_config.padding = slice_padding;", b"slice_halo_config.padding = params.padding_n4;", "padding"),
     (b"calculate_precise_halo_output_elems(halo_config, halo_input_shard_shape)",
      b"calculate_precise_halo_output_elems(halo_config, {halo_input_shard_shape[0], 32})", "shard argument"),
@@ -123,7 +123,11 @@ def test_grader_rejects_a_leftover_mention_and_a_second_threaded_parameter():
     after = _golden_after(case)
     after[oc.CH] = after[oc.CH].replace(b"    const std::array<uint32_t, 2>& stride,\n",
                                         b"    const std::array<uint32_t, 2>& stride,\n    uint32_t stride2,\n")
-    assert "2 parameters threaded" in oc._grade(case, _ok(), case.files, after).reason
+    assert "2 parameters threaded" in oc._threading(case, case.files, after)
+    after = _golden_after(case)
+    after[oc.CONV2D] = after[oc.CONV2D].replace(b"            stride,\n", b"            orig_stride,\n", 1)
+    assert "threaded argument is 'orig_stride'" in oc._threading(case, case.files, after)
+    assert oc._threading(case, case.files, _golden_after(case)) is None
 
 
 def test_grader_refusals():
