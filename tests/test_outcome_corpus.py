@@ -24,8 +24,6 @@ KNOWN_WRONG = {
     "case-label-direct",
     "case-label-two-labels",
     "loop-condition-while",
-    "loop-for-per-iteration",
-    "loop-do-while-outer-var",
     "macro-body-used",
     "macro-body-unused-header",
     "conv-stride-param-renamed",
@@ -33,7 +31,6 @@ KNOWN_WRONG = {
     "conv-stride-helper-param",
     "pool-utils-max-pool",
     "pool-utils-no-pool-facts",
-    "same-name-other-function",
     "extra-structured-binding-stride",
     "extra-auto-pair-stride",
 }
