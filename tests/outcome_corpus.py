@@ -1345,9 +1345,17 @@ def prepare(case: Case, root: Path) -> Path:
     return root
 
 
+def tool_python(repo: Path) -> str:
+    """$HM_TOOL_PYTHON, else the checkout's own venv when it has one (its dependencies may differ from ours), else this Python."""
+    if os.environ.get("HM_TOOL_PYTHON"):
+        return os.environ["HM_TOOL_PYTHON"]
+    own = Path(repo) / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
 def run_tool(root: Path, repo: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(repo))
-    return subprocess.run([sys.executable, "-m", "migrator", "apply", str(root)], capture_output=True, text=True,
+    return subprocess.run([tool_python(repo), "-m", "migrator", "apply", str(root)], capture_output=True, text=True,
                           env=env, cwd=str(root), timeout=300)
 
 
