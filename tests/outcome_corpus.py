@@ -355,6 +355,11 @@ def no_param_added(case: Case, before: dict, after: dict) -> str | None:
     return None
 
 
+# conv_transpose2d sizes the stride-1 conv that runs over its zero-inserted input: upstream passes the transposed
+# conv's own `stride` there (an approximation, facts §2), the exact value is {1, 1}; both are accepted.
+TRANSPOSE_STRIDES = frozenset({"{1, 1}", "std::array<uint32_t, 2>{1, 1}"})
+
+
 def _threading(case: Case, before: dict, after: dict) -> str | None:
     """Generic: at most one parameter added to the auto-shard function, and every caller passes the
     caller's own conv stride there (`case.thread_args`)."""
@@ -372,9 +377,10 @@ def _threading(case: Case, before: dict, after: dict) -> str | None:
         text = data.decode("utf-8", "surrogateescape")
         for s, o, c in _calls(text, AUTO):
             args = [norm(text[x:y]) for x, y in _split_args(text, o, c)]
-            if len(args) != len(a):
-                return f"{rel}: a call of {AUTO} passes {len(args)} arguments, the function takes {len(a)}"
-            if args[idx] not in {norm(t) for t in case.thread_args}:
+            if len(args) <= idx:  # (fewer arguments than parameters is fine where the rest have defaults)
+                return f"{rel}: a call of {AUTO} passes {len(args)} arguments, none for the new parameter"
+            allowed = case.thread_args | (TRANSPOSE_STRIDES if rel == TRANSPOSE else frozenset())
+            if args[idx] not in {norm(t) for t in allowed}:
                 return f"{rel}:{text.count(chr(10), 0, s) + 1}: threaded argument is {args[idx]!r}"
     return None
 
