@@ -1,0 +1,1472 @@
+"""A corpus that grades outcomes (issue 9, item 7).
+
+Every case is a variant of a fixture tree (`fixtures/<rev>/before`) that carries one of the local changes
+engineers keep on branches, plus an *oracle* written by hand, independent of the tool's binding logic:
+
+- `expect`: "migrate" (the code can be migrated, so a refusal is a known gap) or "refuse" (the issue allows a
+  refusal here: a per-iteration loop, a macro, a pool halo, a file that does not parse, ...). A "refuse" case
+  that has site oracles may also be migrated, and the migration is then graded like any other; a case with
+  `refuse_only` must be refused.
+- `sites`: for each file, the rewritten calls of `calculate_precise_halo_output_elems` in text order, each with
+  the acceptable spellings of its key `SlidingWindowConfig` fields and of its shard-shape argument.
+- `checks`: extra structural facts (no second stride parameter threaded next to one that carries the value, ...).
+
+`grade(case, repo)` runs `python -m migrator apply ROOT` (PYTHONPATH=repo) on a git-initialized copy and returns
+`Grade("correct" | "safe refusal" | "safe refusal (gap)" | "wrong", reason)`:
+
+- correct: exit 0, every `.cpp` of the migrated tree passes the fixtures' stub-header compile
+  (`g++ -std=c++20 -fsyntax-only -Wall -Werror`, once per preprocessor variant the case declares), every oracle
+  holds on the config blocks parsed back from the migrated text (`NAME.field = expr;` or designated
+  initializers; whitespace normalized; a local the tool introduced is inlined), and no mention of the estimate
+  remains outside comments and string literals;
+- safe refusal: exit 2, exactly one stderr line, the tree byte-identical (tracked and untracked files), and the
+  case allows a refusal; the same on a case that should migrate is "safe refusal (gap)";
+- wrong: everything else.
+
+Every generated *before* tree compiles with the stub headers (`before_compile_errors`), except files a case
+lists in `no_compile` (a truncated file is the point of its case).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mutations import AUTO, CH, CU, EST, _calls, _match_close, load_case  # noqa: E402
+
+_TEMPLATES = {"array", "pair", "optional", "variant", "vector", "tuple", "map", "unordered_map", "function", "span",
+              "max", "min", "make_pair", "make_tuple", "get", "numeric_limits", "common_type_t", "basic_string"}
+
+
+def _split_args(text: str, open_i: int, close_i: int) -> list[tuple[int, int]]:
+    """Top-level comma-separated spans between two brackets; `<...>` counts as a bracket after a known
+    template name or a `*_cast`, so `std::array<uint32_t, 2>` stays one argument."""
+    out, depth, angle, start, i = [], 0, [], open_i + 1, open_i + 1
+    while i < close_i:
+        c = text[i]
+        if text.startswith("//", i):
+            i = text.find("\n", i)
+            i = close_i if i < 0 else i
+            continue
+        if text.startswith("/*", i):
+            i = text.find("*/", i) + 2
+            continue
+        if c in "\"'":
+            q, j = c, i + 1
+            while j < close_i and text[j] != q:
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "<":
+            m = re.search(r"(\w+)\s*$", text[start:i])
+            if m and (m.group(1) in _TEMPLATES or m.group(1).endswith("_cast")):
+                angle.append(depth)
+        elif c == ">" and angle and angle[-1] == depth and text[i - 1] != "-":
+            angle.pop()
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0 and not angle:
+            out.append((start, i))
+            start = i + 1
+        i += 1
+    out.append((start, close_i))
+    return out
+
+REPO = Path(__file__).resolve().parents[1]
+PRECISE = "calculate_precise_halo_output_elems"
+CPP_EXT = (".cpp", ".hpp", ".h", ".cc", ".cxx", ".inl")
+DEFAULT = "<default>"  # a field left unassigned keeps the struct's default
+CONV2D = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d.cpp"
+PREP = "ttnn/cpp/ttnn/operations/conv/conv2d/prepare_conv2d_weights.cpp"
+TRANSPOSE = "ttnn/cpp/ttnn/operations/conv/conv_transpose2d/conv_transpose2d.cpp"
+HEADER_LINE = "// halo-migrate test fixture, written from scratch (not tt-metal code).\n"
+
+
+# ---- normalization and the oracle vocabulary -----------------------------------------------------
+
+def norm(expr: str) -> str:
+    """Whitespace-insensitive spelling: runs of blanks collapse, and none stay next to punctuation."""
+    s = re.sub(r"\s+", " ", expr.strip())
+    s = re.sub(r"\s*([^\w\s])\s*", r"\1", s)
+    return _strip_redundant_parens(s)
+
+
+def _strip_redundant_parens(s: str) -> str:
+    """`(name)` → `name` (not a call), `{(a + b), c}` → `{a+b,c}`, and an expression wrapped whole."""
+    prev = None
+    while prev != s:
+        prev = s
+        s = re.sub(r"(?<![\w)\]>])\(([\w.]+(?:(?:::|->)[\w.]+)*)\)", r"\1", s)
+        while s.startswith("(") and _closing(s, 0) == len(s) - 1:
+            s = s[1:-1]
+        s = _strip_element_parens(s)
+    return s
+
+
+def _closing(s: str, i: int) -> int:
+    depth = 0
+    for j in range(i, len(s)):
+        if s[j] in "([{":
+            depth += 1
+        elif s[j] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def _strip_element_parens(s: str) -> str:
+    """Inside a top-level brace list, drop parens that wrap one whole element."""
+    if not (s.startswith("{") and _closing(s, 0) == len(s) - 1):
+        return s
+    parts, depth, start = [], 0, 1
+    for j in range(1, len(s) - 1):
+        c = s[j]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(s[start:j])
+            start = j + 1
+    parts.append(s[start:len(s) - 1])
+    out = []
+    for p in parts:
+        while p.startswith("(") and _closing(p, 0) == len(p) - 1:
+            p = p[1:-1]
+        out.append(p)
+    return "{" + ",".join(out) + "}"
+
+
+def one_of(*spellings: str) -> frozenset[str]:
+    return frozenset(s if s == DEFAULT else norm(s) for s in spellings)
+
+
+def pair_of(base: str) -> frozenset[str]:
+    """`{b[0], b[1]}` with `b` parenthesized when it is not a postfix expression."""
+    simple = re.fullmatch(r"[\w.:]+(?:\(\))?", base) is not None
+    b = base if simple else f"({base})"
+    return one_of(f"{{{b}[0], {b}[1]}}", f"{{{b}.at(0), {b}.at(1)}}")
+
+
+NOT_A_POOL = {f: one_of(DEFAULT, "false") for f in ("ceil_mode", "is_avg_pool", "is_transpose", "is_bilinear")}
+PADDING = one_of("padding", "{padding[0], padding[1], padding[2], padding[3]}")
+
+
+def site(shard, **fields) -> dict:
+    out = {"shard": one_of(*shard) if isinstance(shard, (list, tuple)) else one_of(shard), "fields": dict(NOT_A_POOL)}
+    for k, v in fields.items():
+        out["fields"][k] = v if isinstance(v, frozenset) or callable(v) else (
+            one_of(*v) if isinstance(v, (list, tuple)) else one_of(v))
+    return out
+
+
+def with_(base: dict, shard=None, **fields) -> dict:
+    out = {"shard": base["shard"] if shard is None else (one_of(*shard) if isinstance(shard, (list, tuple))
+                                                          else one_of(shard)),
+           "fields": dict(base["fields"])}
+    for k, v in fields.items():
+        out["fields"][k] = v if isinstance(v, frozenset) or callable(v) else (
+            one_of(*v) if isinstance(v, (list, tuple)) else one_of(v))
+    return out
+
+
+SITE1 = site("halo_input_shard_shape",
+             batch_size="batch_size", input_hw="{input_height, input_width}",
+             window_hw=pair_of("kernel_size"), stride_hw=pair_of("stride"), padding=PADDING,
+             dilation_hw=pair_of("dilation"),
+             num_cores_nhw=["get_num_cores_nhw_from_parallel_config(input_parallel_config)",
+                            "opt_conv_op_parallel_config.num_cores_nhw"],
+             snap_to_tile="true")
+SITE2 = site("shard_shape",
+             batch_size="params.batch_size", input_hw="{slice_input_hw[0], slice_input_hw[1]}",
+             window_hw=pair_of("params.kernel_size"), stride_hw=pair_of("params.stride"), padding="slice_padding",
+             dilation_hw=pair_of("params.dilation"),
+             num_cores_nhw="get_num_cores_nhw_from_parallel_config(parallel_config)", snap_to_tile="true")
+SITE1_A = with_(SITE1, shard="halo_input_memory_config.shard_spec().value().shape")  # rev-45ec / rev-5702
+SITE2_45EC = with_(SITE2, input_hw="{input_slice_height, input_slice_width}", padding="params.padding_n4")
+BASE_SITES = {"rev-7136": [SITE1, SITE2], "rev-5702": [SITE1_A, SITE2], "rev-45ec": [SITE1_A, SITE2_45EC]}
+# A helper the corpus writes: every value is a parameter or a local of the helper itself.
+HELPER = site("shard_shape",
+              batch_size="batch_size", input_hw="{input_h, input_w}", window_hw=pair_of("kernel_size"),
+              stride_hw=pair_of("stride"), padding=PADDING, dilation_hw=pair_of("dilation"),
+              num_cores_nhw=["get_num_cores_nhw_from_parallel_config(parallel_config)",
+                             "conv::get_num_cores_nhw_from_parallel_config(parallel_config)"],
+              snap_to_tile="true")
+
+
+@dataclass
+class Case:
+    id: str
+    cls: str                    # failure class (issue list, or "extra: ...")
+    files: dict[str, bytes] = field(repr=False)
+    expect: str                 # "migrate" | "refuse"
+    sites: dict[str, list[dict]] = field(default_factory=dict, repr=False)
+    note: str = ""
+    refuse_only: bool = False   # any migration is wrong (no correct migration exists at that site)
+    no_compile: frozenset[str] = frozenset()
+    defines: tuple[tuple[str, ...], ...] = ((),)  # one compile per tuple of -D flags
+    checks: list[Callable[["Case", dict, dict], str | None]] = field(default_factory=list, repr=False)
+    thread_args: frozenset[str] = frozenset({"stride", "params.stride"})
+    base: str = "rev-7136"
+    refuse_hint: str = ""       # a refusal line should match this (reported as "imprecise" when it does not)
+
+    def write(self, root: Path) -> Path:
+        if root.exists():
+            shutil.rmtree(root)
+        for rel, data in self.files.items():
+            p = root / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+        return root
+
+
+# ---- text editing ----------------------------------------------------------------------------
+
+class Edit:
+    """Exact text replacements on a copy of a fixture tree; each must match exactly `count` times."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.files = dict(_base(base))
+
+    def text(self, rel: str) -> str:
+        return self.files[rel].decode()
+
+    def sub(self, rel: str, old: str, new: str, count: int = 1) -> "Edit":
+        text = self.text(rel)
+        found = text.count(old)
+        if found != count:
+            raise AssertionError(f"{self.base}:{rel}: {old[:60]!r} found {found} times, want {count}")
+        self.files[rel] = text.replace(old, new).encode()
+        return self
+
+    def add(self, rel: str, text: str) -> "Edit":
+        assert rel not in self.files, rel
+        self.files[rel] = text.encode()
+        return self
+
+    def auto_shard_param(self, decl_param: str, arg_for: Callable[[str, str], str]) -> "Edit":
+        """A parameter the branch already threads into determine_conv_config_for_auto_shard, right after
+        `kernel_size` (declaration and definition), and an argument in every caller (`arg_for(rel, text)`)."""
+        self.sub(CH, "    const std::array<uint32_t, 2>& kernel_size,\n",
+                 f"    const std::array<uint32_t, 2>& kernel_size,\n    {decl_param},\n")
+        self.sub(CU, "    const std::array<uint32_t, 2>& kernel_size,\n    const std::array<uint32_t, 2>& dilation,\n",
+                 f"    const std::array<uint32_t, 2>& kernel_size,\n    {decl_param},\n"
+                 "    const std::array<uint32_t, 2>& dilation,\n")
+        for rel in sorted(self.files):
+            if not rel.endswith(".cpp") or AUTO not in self.text(rel):
+                continue
+            text = self.text(rel)
+            for s, o, c in reversed(_calls(text, AUTO)):
+                spans = _split_args(text, o, c)
+                a, b = spans[15]  # kernel_size
+                arg = text[a:b]
+                ind = re.match(r"\s*", arg).group(0)
+                text = text[:b] + "," + ind + arg_for(rel, arg.strip()) + text[b:]
+            self.files[rel] = text.encode()
+        return self
+
+
+_BASES: dict[str, dict[str, bytes]] = {}
+
+
+def _base(case: str) -> dict[str, bytes]:
+    if case not in _BASES:
+        _BASES[case] = load_case(case)
+    return _BASES[case]
+
+
+def _stride_arg(rel: str, kernel_arg: str) -> str:
+    return "params.stride" if kernel_arg.startswith("params.") else "stride"
+
+
+SITE1_CALL = ("        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+              "            halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, padding);\n")
+SITE1_ARGS = "halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, padding"
+SITE1_CALL_A = ("        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+                "            halo_input_memory_config.shard_spec().value().shape,\n")
+SITE2_PAD = "                                             params.padding_n4) *\n"
+
+
+def helper_file(fn: str, params: list[str], body: str, includes: str = "", namespace="ttnn::operations::conv") -> str:
+    ps = ",\n".join("    " + p for p in params)
+    return (f"{HEADER_LINE}\n#include <array>\n#include <cstdint>\n#include <utility>\n\n"
+            f'#include "ttnn/operations/conv/conv2d/conv2d_utils.hpp"\n{includes}\n'
+            f"namespace {namespace} {{\n\n// Halo L1 a branch-local helper budgets for.\nuint32_t {fn}(\n{ps}) {{\n"
+            f"{body}}}\n\n}}  // namespace {namespace}\n")
+
+
+HELPER_PARAMS = ["const std::array<uint32_t, 2>& kernel_size", "STRIDE", "const std::array<uint32_t, 4>& padding",
+                 "const std::array<uint32_t, 2>& dilation", "uint32_t batch_size", "uint32_t input_h",
+                 "uint32_t input_w", "const sliding_window::ParallelConfig& parallel_config",
+                 "const MemoryConfig& input_memory_config"]
+HELPER_DIR = "ttnn/cpp/ttnn/operations/conv/conv2d/"
+
+
+def helper_case(stride_param: str, body: str, fn="conv_halo_budget_bytes", extra_params=()) -> Edit:
+    e = Edit("rev-7136")
+    params = [stride_param if p == "STRIDE" else p for p in HELPER_PARAMS] + list(extra_params)
+    e.add(HELPER_DIR + "conv2d_halo_budget.cpp", helper_file(fn, params, body))
+    return e
+
+
+def helper_body(call_args="shard_shape, batch_size, input_h, input_w, kernel_size, dilation, padding",
+                pre="", log_stride="stride") -> str:
+    return (f"    auto shard_shape = input_memory_config.shard_spec().value().shape;\n{pre}"
+            f"    const uint32_t halo_elems = estimate_halo_output_elems({call_args});\n"
+            f'    log_debug(tt::LogOp, "halo {{}} elements, stride {{}}", halo_elems, {log_stride});\n'
+            "    return halo_elems * 2;\n")
+
+
+HELPER_REL = HELPER_DIR + "conv2d_halo_budget.cpp"
+
+
+# ---- structural checks a case can add --------------------------------------------------------
+
+def auto_shard_params(text: str) -> list[str]:
+    m = re.search(r"^Conv2dConfig\s+" + AUTO + r"\s*\(", text, re.M)
+    if not m:
+        return []
+    o = m.end() - 1
+    c = _match_close(text, o)
+    return [norm(text[a:b]) for a, b in _split_args(text, o, c)]
+
+
+def no_param_added(case: Case, before: dict, after: dict) -> str | None:
+    """The stride already reaches determine_conv_config_for_auto_shard: nothing may be threaded next to it."""
+    b, a = auto_shard_params(before[CH].decode()), auto_shard_params(after[CH].decode())
+    if a != b:
+        extra = [p for p in a if p not in b]
+        return f"a parameter was threaded next to the one that carries the stride: {extra}"
+    return None
+
+
+# conv_transpose2d sizes the stride-1 conv that runs over its zero-inserted input: upstream passes the transposed
+# conv's own `stride` there (an approximation, facts §2), the exact value is {1, 1}; both are accepted.
+TRANSPOSE_STRIDES = frozenset({"{1, 1}", "std::array<uint32_t, 2>{1, 1}"})
+
+
+def _threading(case: Case, before: dict, after: dict) -> str | None:
+    """Generic: at most one parameter added to the auto-shard function, and every caller passes the
+    caller's own conv stride there (`case.thread_args`)."""
+    if CH not in before or CH not in after:
+        return None
+    b, a = auto_shard_params(before[CH].decode()), auto_shard_params(after[CH].decode())
+    if len(a) == len(b):
+        return None
+    if len(a) != len(b) + 1:
+        return f"{len(a) - len(b)} parameters threaded into {AUTO}"
+    idx = next(i for i in range(len(a)) if i >= len(b) or a[i] != b[i])
+    for rel, data in sorted(after.items()):
+        if not rel.endswith(".cpp") or AUTO.encode() not in data:
+            continue
+        text = data.decode("utf-8", "surrogateescape")
+        for s, o, c in _calls(text, AUTO):
+            args = [norm(text[x:y]) for x, y in _split_args(text, o, c)]
+            if len(args) <= idx:  # (fewer arguments than parameters is fine where the rest have defaults)
+                return f"{rel}: a call of {AUTO} passes {len(args)} arguments, none for the new parameter"
+            allowed = case.thread_args | (TRANSPOSE_STRIDES if rel == TRANSPOSE else frozenset())
+            if args[idx] not in {norm(t) for t in allowed}:
+                return f"{rel}:{text.count(chr(10), 0, s) + 1}: threaded argument is {args[idx]!r}"
+    return None
+
+
+# ---- the generators: one per failure class, 1–4 variants each --------------------------------
+
+def gen_pair_stride():
+    """A `stride` of type std::pair<uint32_t, uint32_t> / uint32_pair_t: `.first/.second`, not `[0]/[1]`."""
+    pair_ok = one_of("{stride.first, stride.second}", "stride")
+    e = Edit("rev-7136").auto_shard_param("const std::pair<uint32_t, uint32_t>& stride",
+                                          lambda rel, k: "{params.stride[0], params.stride[1]}" if k.startswith(
+                                              "params.") else "{stride[0], stride[1]}")
+    yield Case("pair-stride-std-pair-param", "pair-typed stride", e.files, "migrate",
+               {CU: [with_(SITE1, stride_hw=pair_ok), SITE2]}, checks=[no_param_added],
+               note="auto-shard already takes `const std::pair<uint32_t, uint32_t>& stride`")
+    e = Edit("rev-7136").auto_shard_param("sliding_window::uint32_pair_t stride",
+                                          lambda rel, k: "{params.stride[0], params.stride[1]}" if k.startswith(
+                                              "params.") else "{stride[0], stride[1]}")
+    yield Case("pair-stride-uint32_pair_t-param", "pair-typed stride", e.files, "migrate",
+               {CU: [with_(SITE1, stride_hw=pair_ok), SITE2]}, checks=[no_param_added],
+               note="auto-shard already takes `sliding_window::uint32_pair_t stride` by value")
+    # ConvDRAMParamters::stride as a pair: site 2 and the slice loop read .first/.second
+    e = Edit("rev-7136")
+    e.sub(CH, "    std::array<uint32_t, 2> stride;\n", "    std::pair<uint32_t, uint32_t> stride;\n")
+    e.sub(CU, "params.stride[0]", "params.stride.first", count=2)
+    e.sub(CU, "params.stride[1]", "params.stride.second", count=3)
+    yield Case("pair-stride-dram-params-member", "pair-typed stride", e.files, "migrate",
+               {CU: [SITE1, with_(SITE2, stride_hw=one_of("{params.stride.first, params.stride.second}",
+                                                          "params.stride"))]},
+               thread_args=frozenset({"stride", "{params.stride.first, params.stride.second}",
+                                      "{params.stride.first,params.stride.second}"}),
+               note="ConvDRAMParamters::stride is a std::pair; site 2 and the auto-shard caller in the lambda see a pair")
+    e = helper_case("const sliding_window::uint32_pair_t& stride", helper_body(log_stride="stride.first"))
+    yield Case("pair-stride-helper-uint32_pair_t", "pair-typed stride", e.files, "migrate",
+               {CU: [SITE1, SITE2], HELPER_REL: [with_(HELPER, stride_hw=pair_ok)]},
+               note="a branch helper whose stride parameter is a uint32_pair_t")
+
+
+def gen_expression_args():
+    """Arguments that are expressions: ternary, call, braced std::array temporary, arithmetic."""
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, SITE1_CALL.replace(
+        "kernel_size, dilation, padding);",
+        "kernel_size,\n            is_mm_conv ? std::array<uint32_t, 2>{1, 1} : dilation, padding);"))
+    yield Case("expr-ternary-dilation", "expression argument", e.files, "migrate",
+               {CU: [with_(SITE1, dilation_hw=pair_of("is_mm_conv ? std::array<uint32_t, 2>{1, 1} : dilation")),
+                     SITE2]},
+               note="site 1 passes `is_mm_conv ? std::array<uint32_t, 2>{1, 1} : dilation` (precedence trap)")
+    e = Edit("rev-7136")
+    e.sub(CU, "bool is_1d_conv(uint32_t kernel_width, uint32_t image_width) {",
+          "static std::array<uint32_t, 4> halo_padding(const std::array<uint32_t, 4>& padding, bool is_mm_conv) {\n"
+          "    return is_mm_conv ? std::array<uint32_t, 4>{0, 0, 0, 0} : padding;\n}\n\n"
+          "bool is_1d_conv(uint32_t kernel_width, uint32_t image_width) {")
+    e.sub(CU, SITE1_CALL, SITE1_CALL.replace("dilation, padding);", "dilation,\n"
+                                             "            halo_padding(padding, is_mm_conv));"))
+    yield Case("expr-call-padding", "expression argument", e.files, "migrate",
+               {CU: [with_(SITE1, padding=one_of(
+                   "halo_padding(padding, is_mm_conv)",
+                   *[("{" + ", ".join(f"{p}[{i}]" for i in range(4)) + "}") for p in
+                     ("halo_padding(padding, is_mm_conv)", "(halo_padding(padding, is_mm_conv))")])), SITE2]},
+               note="padding argument is a call of a file-local function")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, SITE1_CALL.replace(
+        "kernel_size, dilation", "std::array<uint32_t, 2>{kernel_size[0], kernel_size[1]},\n            dilation"))
+    yield Case("expr-array-temporary-kernel", "expression argument", e.files, "migrate",
+               {CU: [with_(SITE1, window_hw=pair_of("kernel_size") | pair_of(
+                   "std::array<uint32_t, 2>{kernel_size[0], kernel_size[1]}") | one_of(
+                   "{std::array<uint32_t, 2>{kernel_size[0], kernel_size[1]}[0], "
+                   "std::array<uint32_t, 2>{kernel_size[0], kernel_size[1]}[1]}")), SITE2]},
+               note="kernel argument is a braced std::array<uint32_t, 2>{...} temporary (type name is not a variable)")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, SITE1_CALL.replace(
+        "batch_size, input_height, input_width,",
+        "conv_is_1d_deptwise ? 1 : batch_size,\n            input_height,\n"
+        "            conv_is_1d_deptwise ? input_width * batch_size : input_width,"))
+    yield Case("expr-ternary-scalars", "expression argument", e.files, "migrate",
+               {CU: [with_(SITE1, batch_size="conv_is_1d_deptwise ? 1 : batch_size",
+                           input_hw="{input_height, conv_is_1d_deptwise ? input_width * batch_size : input_width}"),
+                     SITE2]},
+               note="scalar arguments are conditional expressions")
+
+
+def gen_case_label():
+    """The call directly under a `case` label (jump to case label crosses initialization)."""
+    switch = (
+        "        uint32_t approx_input_size_per_core = 0;\n"
+        "        switch (shard_layout) {\n"
+        "            case TensorMemoryLayout::HEIGHT_SHARDED:\n"
+        "                approx_input_size_per_core = estimate_halo_output_elems(\n"
+        f"                    {SITE1_ARGS});\n"
+        "                break;\n"
+        "            default:\n"
+        "                // Width and block shards: the halo is never bigger than twice the shard.\n"
+        "                approx_input_size_per_core = 2 * halo_input_shard_shape[0] * halo_input_shard_shape[1];\n"
+        "                break;\n"
+        "        }\n")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, switch)
+    yield Case("case-label-direct", "call under a case label", e.files, "migrate", {CU: [SITE1, SITE2]},
+               note="`case HEIGHT_SHARDED: x = estimate(...); break; default: ...`")
+    two = switch.replace(
+        "            default:\n                // Width and block shards: the halo is never bigger than twice the shard.\n"
+        "                approx_input_size_per_core = 2 * halo_input_shard_shape[0] * halo_input_shard_shape[1];\n",
+        "            case TensorMemoryLayout::BLOCK_SHARDED:\n"
+        "                approx_input_size_per_core = estimate_halo_output_elems(\n"
+        f"                    {SITE1_ARGS}) +\n"
+        "                                             halo_input_shard_shape[1];\n"
+        "                break;\n"
+        "            default:\n                approx_input_size_per_core = 0;\n")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, two)
+    yield Case("case-label-two-labels", "call under a case label", e.files, "migrate",
+               {CU: [SITE1, SITE1, SITE2]}, note="two case labels, each with a call directly under it")
+    e = Edit("rev-45ec")
+    e.sub(CU, SITE1_CALL_A + "            batch_size,\n            input_height,\n            input_width,\n"
+              "            kernel_size,\n            dilation,\n            padding);\n",
+          "        uint32_t approx_input_size_per_core = 0;\n"
+          "        switch (shard_layout) {\n"
+          "            case TensorMemoryLayout::WIDTH_SHARDED: approx_input_size_per_core = 0; break;\n"
+          "            default:\n"
+          "                approx_input_size_per_core = estimate_halo_output_elems(\n"
+          "                    halo_input_memory_config.shard_spec().value().shape,\n"
+          "                    batch_size, input_height, input_width, kernel_size, dilation, padding);\n"
+          "        }\n")
+    yield Case("case-label-default-45ec", "call under a case label", e.files, "migrate",
+               {CU: [SITE1_A, SITE2_45EC]}, base="rev-45ec",
+               note="rev-45ec shape: the call directly under `default:` after another label")
+
+
+def gen_loops():
+    """A call in a loop condition, or in a loop whose variables change per iteration."""
+    cond = (
+        "        uint32_t approx_input_size_per_core = 0;\n"
+        "        uint32_t halo_rows = input_height;\n"
+        "        // Shrink the rows the halo covers until its estimate fits next to the CBs.\n"
+        "        while (halo_rows > 1 && estimate_halo_output_elems(\n"
+        "                                    halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size,\n"
+        "                                    dilation, padding) * input_datum_size > l1_usage.CB_allocation_size) {\n"
+        "            halo_rows /= 2;\n"
+        "        }\n"
+        "        approx_input_size_per_core = halo_rows * input_width * halo_input_shard_shape[1];\n")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, cond)
+    yield Case("loop-condition-while", "call in a loop condition", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw="{halo_rows, input_width}"), SITE2]},
+               note="the estimate is in a while condition whose `halo_rows` halves each iteration")
+    per_iter = (
+        "        uint32_t approx_input_size_per_core = 0;\n"
+        "        for (uint32_t extra_rows = 0; extra_rows < kernel_size[0]; extra_rows++) {\n"
+        "            // The halo of a shard that also covers `extra_rows` rows of the next image.\n"
+        "            approx_input_size_per_core = std::max(\n"
+        "                approx_input_size_per_core,\n"
+        "                estimate_halo_output_elems(\n"
+        "                    halo_input_shard_shape, batch_size, input_height + extra_rows, input_width, kernel_size,\n"
+        "                    dilation, padding));\n"
+        "        }\n")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, per_iter)
+    yield Case("loop-for-per-iteration", "loop whose variables change per iteration", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw="{input_height + extra_rows, input_width}"), SITE2]},
+               note="for loop: the loop variable is in an argument")
+    hoist_trap = (
+        "        uint32_t approx_input_size_per_core = 0;\n"
+        "        uint32_t halo_width = input_width;\n"
+        "        uint32_t tries = 0;\n"
+        "        do {\n"
+        "            approx_input_size_per_core = estimate_halo_output_elems(\n"
+        "                halo_input_shard_shape, batch_size, input_height, halo_width, kernel_size, dilation, padding);\n"
+        "            halo_width = tt::div_up(halo_width, 2u);\n"
+        "            tries++;\n"
+        "        } while (tries < 3 && approx_input_size_per_core * input_datum_size > l1_usage.CB_allocation_size);\n")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, hoist_trap)
+    yield Case("loop-do-while-outer-var", "loop whose variables change per iteration", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw="{input_height, halo_width}"), SITE2]},
+               note="do/while: `halo_width` is declared before the loop and changed inside it (hoisting trap)")
+    ranged = helper_body(
+        call_args="shard, batch_size, input_h, input_w, kernel_size, dilation, padding",
+        pre="").replace(
+        "    const uint32_t halo_elems = estimate_halo_output_elems(shard, batch_size, input_h, input_w, kernel_size, "
+        "dilation, padding);\n",
+        "    uint32_t halo_elems = 0;\n"
+        "    for (const auto& [n, h] : std::array<std::pair<uint32_t, uint32_t>, 2>{{{batch_size, input_h}, "
+        "{1, input_h * batch_size}}}) {\n"
+        "        const std::array<uint32_t, 2> shard = {shard_shape[0], shard_shape[1]};\n"
+        "        halo_elems = std::max(halo_elems, estimate_halo_output_elems(shard, n, h, input_w, kernel_size, "
+        "dilation, padding));\n"
+        "    }\n")
+    e = helper_case("const std::array<uint32_t, 2>& stride", ranged)
+    yield Case("loop-range-for-structured", "loop whose variables change per iteration", e.files, "refuse",
+               {CU: [SITE1, SITE2], HELPER_REL: [with_(HELPER, shard="shard", batch_size="n",
+                                                        input_hw="{h, input_w}")]},
+               note="range-for with a structured binding: batch and height come from the loop element")
+
+
+def gen_macro():
+    """A #define whose body calls the estimate (invisible to the parser)."""
+    e = Edit("rev-7136")
+    e.sub(CU, "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;",
+          "// Halo estimate for the shard the enclosing scope is sizing.\n"
+          "#define CONV_HALO_ELEMS(shard) \\\n"
+          "    estimate_halo_output_elems(shard, batch_size, input_height, input_width, kernel_size, dilation, padding)\n"
+          "\nnamespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;")
+    e.sub(CU, SITE1_CALL, "        uint32_t approx_input_size_per_core = CONV_HALO_ELEMS(halo_input_shard_shape);\n")
+    yield Case("macro-body-used", "#define calls the estimate", e.files, "refuse", {CU: [SITE1, SITE2]},
+               note="site 1 calls a function-like macro whose body calls the estimate")
+    e = Edit("rev-7136")
+    e.sub(CH, "uint32_t estimate_halo_output_elems(",
+          "// Kept for out-of-tree ops that still size their halo the old way.\n"
+          "#define TTNN_CONV_ESTIMATE_HALO(...) ::ttnn::operations::conv::estimate_halo_output_elems(__VA_ARGS__)\n\n"
+          "uint32_t estimate_halo_output_elems(")
+    yield Case("macro-body-unused-header", "#define calls the estimate", e.files, "refuse", {CU: [SITE1, SITE2]},
+               note="an unused forwarding macro in the header: deleting the estimate leaves a dangling macro")
+
+
+def gen_ifelse():
+    """Calls under #if/#else where a branch declares its own locals."""
+    own = (
+        "#if defined(TTNN_HALO_TILE_PADDED_SHARDS)\n"
+        "        const std::array<uint32_t, 2> padded_shard_shape = {\n"
+        "            tt::round_up(halo_input_shard_shape[0], tt::constants::TILE_HEIGHT), halo_input_shard_shape[1]};\n"
+        "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+        "            padded_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, padding);\n"
+        "#else\n" + SITE1_CALL + "#endif\n")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, own)
+    yield Case("ifelse-branch-local-shard", "#if/#else branches with their own locals", e.files, "migrate",
+               {CU: [with_(SITE1, shard="padded_shard_shape"), SITE1, SITE2]},
+               defines=((), ("-DTTNN_HALO_TILE_PADDED_SHARDS",)),
+               note="#if branch declares padded_shard_shape and calls with it; #else calls as upstream")
+    own2 = (
+        "#ifdef TTNN_HALO_NO_HEIGHT_PADDING\n"
+        "        const std::array<uint32_t, 4> halo_padding = {0, 0, padding[2], padding[3]};\n"
+        "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+        "            halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, halo_padding);\n"
+        "#else\n"
+        "        const uint32_t halo_batch = std::max(batch_size, 1u);\n"
+        "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+        "            halo_input_shard_shape, halo_batch, input_height, input_width, kernel_size, dilation, padding);\n"
+        "#endif\n")
+    e = Edit("rev-7136").sub(CU, SITE1_CALL, own2)
+    yield Case("ifelse-both-branches-own-locals", "#if/#else branches with their own locals", e.files, "migrate",
+               {CU: [with_(SITE1, padding=one_of("halo_padding", "{halo_padding[0], halo_padding[1], "
+                                                 "halo_padding[2], halo_padding[3]}")),
+                     with_(SITE1, batch_size="halo_batch"), SITE2]},
+               defines=((), ("-DTTNN_HALO_NO_HEIGHT_PADDING",)),
+               note="#ifdef/#else, each branch with its own local that feeds a different field")
+
+
+def gen_stride_not_conv_stride():
+    """A local named `stride` that is not the convolution's stride."""
+    e = Edit("rev-7136")
+    e.sub(CU, "        auto halo_input_shard_shape = halo_input_memory_config.shard_spec().value().shape;\n",
+          "        auto halo_input_shard_shape = halo_input_memory_config.shard_spec().value().shape;\n"
+          "        // Byte pitch between two sticks of the halo input.\n"
+          "        const uint32_t stride = halo_input_shard_shape[1] * input_datum_size;\n")
+    e.sub(CU, '            "L1 usage for {}: Input {}, Output {}, CBs {}, Halo Output : {}",\n',
+          '            "L1 usage for {}: Input {} (pitch {}), Output {}, CBs {}, Halo Output : {}",\n')
+    e.sub(CU, "            halo_input_memory_config.shard_spec().value().shape,\n            l1_usage.tensor",
+          "            halo_input_memory_config.shard_spec().value().shape,\n            stride,\n            l1_usage.tensor")
+
+    def threaded_not_the_pitch(expr: str) -> str | None:
+        m = re.fullmatch(r"\{(\w+)\[0\],\1\[1\]\}", expr) or re.fullmatch(r"\{(\w+)\.at\(0\),\1\.at\(1\)\}", expr)
+        if not m:
+            return f"not a two-element access of one array: {expr}"
+        if m.group(1) == "stride":
+            return "bound to the byte-pitch local `stride`"
+        return None
+    yield Case("stride-local-byte-pitch-site1", "local `stride` that is not the conv stride", e.files, "migrate",
+               {CU: [with_(SITE1, stride_hw=threaded_not_the_pitch), SITE2]},
+               note="a `const uint32_t stride` byte pitch in the site-1 lambda; the conv stride must be threaded "
+                    "under a free name")
+    e = Edit("rev-7136")
+    e.sub(CU, "        uint32_t input_size = shard_shape[0] * shard_shape[1] * input_datum_size;\n",
+          "        const uint32_t stride = shard_shape[1] * input_datum_size;  // bytes per stick\n"
+          "        uint32_t input_size = shard_shape[0] * stride;\n")
+    yield Case("stride-local-byte-pitch-site2", "local `stride` that is not the conv stride", e.files, "migrate",
+               {CU: [SITE1, SITE2]}, note="a byte-pitch `stride` local next to site 2, where params.stride is the conv stride")
+    e = Edit("rev-5702")
+    e.sub(CU, "        uint32_t input_size = shard_shape[0] * shard_shape[1] * input_datum_size;\n",
+          "        const uint32_t stride = shard_shape[1] * input_datum_size;  // bytes per stick\n"
+          "        uint32_t input_size = shard_shape[0] * stride;\n")
+    yield Case("stride-local-byte-pitch-site2-5702", "local `stride` that is not the conv stride", e.files, "migrate",
+               {CU: BASE_SITES["rev-5702"]}, base="rev-5702", note="same on the rev-5702 shape")
+    body = helper_body(pre="    const uint32_t stride = shard_shape[1] * 2;  // bytes per stick\n",
+                       log_stride="stride")
+    e = helper_case("const std::array<uint32_t, 2>& conv_stride", body.replace(
+        "    auto shard_shape", "    log_debug(tt::LogOp, \"conv stride {}\", conv_stride);\n    auto shard_shape"))
+    yield Case("stride-local-shadows-helper", "local `stride` that is not the conv stride", e.files, "migrate",
+               {CU: [SITE1, SITE2], HELPER_REL: [with_(HELPER, stride_hw=pair_of("conv_stride"))]},
+               note="helper with `conv_stride` parameter and a byte-pitch `stride` local")
+
+
+def gen_stride_other_name():
+    """The conv stride in scope under another name: use it, never thread a second one."""
+    e = Edit("rev-7136").auto_shard_param("const std::array<uint32_t, 2>& conv_stride", _stride_arg)
+    yield Case("conv-stride-param-renamed", "conv stride under another name", e.files, "migrate",
+               {CU: [with_(SITE1, stride_hw=pair_of("conv_stride")), SITE2]}, checks=[no_param_added],
+               note="the branch already threads the stride into auto-shard as `conv_stride`")
+    e = Edit("rev-7136")
+    e.sub(CH, "Conv2dConfig " + AUTO + "(",
+          "// The window a conv slides over its input.\nstruct ConvWindow {\n    std::array<uint32_t, 2> kernel;\n"
+          "    std::array<uint32_t, 2> stride;\n};\n\nConv2dConfig " + AUTO + "(")
+    e.auto_shard_param("const ConvWindow& window",
+                       lambda rel, k: f"ConvWindow{{{k}, {'params.stride' if k.startswith('params.') else 'stride'}}}")
+    yield Case("conv-stride-struct-member", "conv stride under another name", e.files, "migrate",
+               {CU: [with_(SITE1, stride_hw=pair_of("window.stride")), SITE2]}, checks=[no_param_added],
+               note="auto-shard takes `const ConvWindow& window` whose `.stride` is the conv stride")
+    e = Edit("rev-7136").auto_shard_param(
+        "const sliding_window::SlidingWindowConfig& conv_window",
+        lambda rel, k: ("sliding_window::SlidingWindowConfig{.stride_hw = {params.stride[0], params.stride[1]}}"
+                        if k.startswith("params.") else
+                        "sliding_window::SlidingWindowConfig{.stride_hw = {stride[0], stride[1]}}"))
+    yield Case("conv-stride-swc-member", "conv stride under another name", e.files, "migrate",
+               {CU: [with_(SITE1, stride_hw=one_of("conv_window.stride_hw",
+                                                   "{conv_window.stride_hw.first, conv_window.stride_hw.second}")),
+                     SITE2]}, checks=[no_param_added],
+               note="auto-shard takes a whole SlidingWindowConfig `conv_window`; its .stride_hw is the stride")
+    e = helper_case("const std::array<uint32_t, 2>& conv_stride", helper_body(log_stride="conv_stride"))
+    yield Case("conv-stride-helper-param", "conv stride under another name", e.files, "migrate",
+               {CU: [SITE1, SITE2], HELPER_REL: [with_(HELPER, stride_hw=pair_of("conv_stride"))]},
+               note="helper whose stride parameter is `conv_stride`: nothing to thread")
+
+
+POOL_HPP = "ttnn/cpp/ttnn/operations/pool/generic/generic_pools.hpp"
+POOL_CPP = "ttnn/cpp/ttnn/operations/pool/generic/generic_pools.cpp"
+POOL_UTILS = "ttnn/cpp/ttnn/operations/pool/pool_utils.cpp"
+
+
+def _pool_invoke() -> str:
+    return f"""{HEADER_LINE}
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include "ttnn/operations/conv/conv2d/conv2d_utils.hpp"
+#include "ttnn/operations/pool/generic/device/pool_op.hpp"
+#include "ttnn/operations/sliding_window/sliding_window.hpp"
+
+namespace ttnn::operations::pool {{
+
+// L1 a pool's halo needs per core, checked before the op shards its input.
+static uint32_t pool2d_halo_l1(
+    const Tensor& input_tensor,
+    Pool2DType pool_type,
+    uint32_t batch_size,
+    uint32_t input_h,
+    uint32_t input_w,
+    std::array<uint32_t, 2> kernel_size,
+    std::array<uint32_t, 2> stride,
+    std::variant<std::array<uint32_t, 2>, std::array<uint32_t, 4>> padding,
+    std::optional<std::array<uint32_t, 2>> dilation = std::nullopt,
+    bool ceil_mode = false,
+    const Layout output_layout = Layout::ROW_MAJOR) {{
+    std::array<uint32_t, 4> padding_4d = sliding_window::get_pair_n4_padding(padding);
+    const bool is_out_tiled = output_layout == Layout::TILE;
+    const std::array<uint32_t, 2> dilation_hw = dilation.value_or(std::array<uint32_t, 2>{{1, 1}});
+    const sliding_window::ParallelConfig parallel_config{{
+        .grid = input_tensor.memory_config().shard_spec().value().grid,
+        .shard_scheme = input_tensor.memory_config().memory_layout(),
+        .shard_orientation = input_tensor.memory_config().shard_spec().value().orientation}};
+    const MemoryConfig& input_memory_config = input_tensor.memory_config();
+    auto shard_shape = input_memory_config.shard_spec().value().shape;
+    const uint32_t halo_elems = conv::estimate_halo_output_elems(
+        shard_shape, batch_size, input_h, input_w, kernel_size, dilation_hw, padding_4d);
+    log_debug(
+        tt::LogOp,
+        "pool halo: {{}} elements on {{}} cores, stride {{}}, ceil {{}}, tiled {{}}, avg {{}}",
+        halo_elems,
+        conv::get_num_cores_nhw_from_parallel_config(parallel_config),
+        stride,
+        ceil_mode,
+        is_out_tiled,
+        pool_type == Pool2DType::AVG_POOL2D);
+    return halo_elems * 2;
+}}
+
+uint32_t max_pool2d_halo_l1(const Tensor& input_tensor, uint32_t batch_size, uint32_t input_h, uint32_t input_w) {{
+    return pool2d_halo_l1(input_tensor, Pool2DType::MAX_POOL2D, batch_size, input_h, input_w, {{3, 3}}, {{2, 2}},
+                          std::array<uint32_t, 2>{{1, 1}}, std::nullopt, true, Layout::TILE);
+}}
+
+}}  // namespace ttnn::operations::pool
+"""
+
+
+def gen_pool():
+    """Calls in pool code: the pool's halo has ceil_mode, snap_to_tile = is_out_tiled and is_avg_pool."""
+    pool_fields = dict(
+        batch_size="batch_size", input_hw="{input_h, input_w}", window_hw=pair_of("kernel_size"),
+        stride_hw=pair_of("stride"), padding=one_of("padding_4d", "{padding_4d[0], padding_4d[1], padding_4d[2], "
+                                                    "padding_4d[3]}"),
+        dilation_hw=pair_of("dilation_hw"),
+        num_cores_nhw=["conv::get_num_cores_nhw_from_parallel_config(parallel_config)",
+                       "get_num_cores_nhw_from_parallel_config(parallel_config)"],
+        snap_to_tile=["is_out_tiled", "output_layout == Layout::TILE"], ceil_mode="ceil_mode",
+        is_avg_pool="pool_type == Pool2DType::AVG_POOL2D")
+    e = Edit("rev-7136").add(POOL_CPP, _pool_invoke())
+    yield Case("pool-generic-pools", "pool halo (not a conv2d halo)", e.files, "refuse",
+               {CU: [SITE1, SITE2], POOL_CPP: [site("shard_shape", **pool_fields)]},
+               note="generic_pools.cpp: ceil_mode, is_out_tiled and pool_type in scope; conv defaults are wrong")
+    pu = f"""{HEADER_LINE}
+#include <array>
+#include <cstdint>
+
+#include "ttnn/operations/conv/conv2d/conv2d_utils.hpp"
+#include "ttnn/operations/pool/generic/device/pool_op.hpp"
+
+namespace ttnn::operations::pool {{
+
+// L1 of a max pool's halo, for the auto-shard search (pool inputs are bfloat16).
+uint32_t calculate_pool_halo_l1(
+    const std::array<uint32_t, 2>& kernel_size,
+    const std::array<uint32_t, 2>& stride,
+    const std::array<uint32_t, 4>& padding,
+    const std::array<uint32_t, 2>& dilation,
+    uint32_t batch_size,
+    uint32_t input_h,
+    uint32_t input_w,
+    bool ceil_mode,
+    bool is_out_tiled,
+    const sliding_window::ParallelConfig& parallel_config,
+    const MemoryConfig& input_memory_config) {{
+    auto shard_shape = input_memory_config.shard_spec().value().shape;
+    const uint32_t halo_elems =
+        conv::estimate_halo_output_elems(shard_shape, batch_size, input_h, input_w, kernel_size, dilation, padding);
+    log_debug(
+        tt::LogOp,
+        "Pool halo: {{}} elements per core on {{}} cores (stride {{}}, ceil {{}}, tiled {{}})",
+        halo_elems,
+        conv::get_num_cores_nhw_from_parallel_config(parallel_config),
+        stride,
+        ceil_mode,
+        is_out_tiled);
+    return halo_elems * 2;
+}}
+
+}}  // namespace ttnn::operations::pool
+"""
+    e = Edit("rev-7136").add(POOL_UTILS, pu)
+    yield Case("pool-utils-max-pool", "pool halo (not a conv2d halo)", e.files, "refuse",
+               {CU: [SITE1, SITE2], POOL_UTILS: [site(
+                   "shard_shape", **dict(pool_fields, padding=PADDING, dilation_hw=pair_of("dilation"),
+                                         snap_to_tile="is_out_tiled", is_avg_pool=one_of(DEFAULT, "false")))]},
+               note="pool_utils.cpp (max pool): ceil_mode and is_out_tiled are parameters")
+    third = _base("third-site")
+    e = Edit("rev-7136")
+    for rel, data in third.items():
+        if "/pool/pool_utils." in rel:
+            e.files[rel] = data
+    yield Case("pool-utils-no-pool-facts", "pool halo (not a conv2d halo)", e.files, "refuse",
+               {CU: [SITE1, SITE2]}, refuse_only=True,
+               note="pool_utils.cpp with no ceil_mode / output layout in scope: a pool halo cannot be built with "
+                    "conv defaults (the `third-site` fixture's pool call)")
+
+
+def gen_same_config_name():
+    """A second site whose config name equals the first site's."""
+    e = Edit("rev-7136")
+    e.sub(CU, "        log_trace(\n            tt::LogOp,\n            \"L1 usage for {}:",
+          "        if (conv_config.enable_act_double_buffer) {\n"
+          "            // Double-buffered activations: the halo holds two shards.\n"
+          "            const std::array<uint32_t, 2> db_shard_shape = {2 * halo_input_shard_shape[0], "
+          "halo_input_shard_shape[1]};\n"
+          "            approx_input_size_per_core = estimate_halo_output_elems(\n"
+          "                db_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, padding);\n"
+          "        }\n\n"
+          "        log_trace(\n            tt::LogOp,\n            \"L1 usage for {}:")
+    yield Case("same-name-nested-block", "second site with the same config name", e.files, "migrate",
+               {CU: [SITE1, with_(SITE1, shard="db_shard_shape"), SITE2]},
+               note="a second call in a nested block right after site 1")
+    body = helper_body(call_args="shard_shape, n, in_h, in_w, k, d, pads")
+    e = Edit("rev-7136").add(HELPER_REL, helper_file(
+        "conv_halo_budget_bytes",
+        ["const std::array<uint32_t, 2>& k", "const std::array<uint32_t, 2>& stride", "const std::array<uint32_t, 4>& pads",
+         "const std::array<uint32_t, 2>& d", "uint32_t n", "uint32_t in_h", "uint32_t in_w",
+         "const sliding_window::ParallelConfig& parallel_config", "const MemoryConfig& input_memory_config"],
+        body.replace("    auto shard_shape = input_memory_config.shard_spec().value().shape;\n",
+                     "    auto shard_shape = input_memory_config.shard_spec().value().shape;\n"
+                     "    const uint32_t halo_input_shard_shape = shard_shape[0];\n"
+                     "    log_debug(tt::LogOp, \"rows {}\", halo_input_shard_shape);\n")))
+    yield Case("same-name-other-function", "second site with the same config name", e.files, "migrate",
+               {CU: [SITE1, SITE2], HELPER_REL: [site(
+                   "shard_shape", batch_size="n", input_hw="{in_h, in_w}", window_hw=pair_of("k"),
+                   stride_hw=pair_of("stride"), padding=one_of("pads", "{pads[0], pads[1], pads[2], pads[3]}"),
+                   dilation_hw=pair_of("d"),
+                   num_cores_nhw="get_num_cores_nhw_from_parallel_config(parallel_config)", snap_to_tile="true")]},
+               note="a helper whose names differ from site 1's (k, d, pads, n) and that reuses the name "
+                    "`halo_input_shard_shape` for a scalar")
+
+
+def gen_truncated():
+    """A file that mentions the estimate but does not parse."""
+    wip = helper_file("conv_halo_budget_bytes", [p.replace("STRIDE", "const std::array<uint32_t, 2>& stride")
+                                                 for p in HELPER_PARAMS], helper_body())
+    cut = wip[:wip.index("    log_debug(")]
+    e = Edit("rev-7136").add(HELPER_REL, cut)
+    yield Case("truncated-cpp", "file that does not parse", e.files, "refuse", {CU: [SITE1, SITE2]},
+               refuse_only=True, no_compile=frozenset({HELPER_REL}),
+               note="a work-in-progress .cpp cut off after its estimate call")
+    hrel = HELPER_DIR + "conv2d_halo_budget.hpp"
+    text = (f"{HEADER_LINE}\n#pragma once\n\n#include \"conv2d_utils.hpp\"\n\nnamespace ttnn::operations::conv {{\n\n"
+            "inline uint32_t halo_budget(const std::array<uint32_t, 2>& shard, uint32_t n, uint32_t h, uint32_t w) {\n"
+            "    return estimate_halo_output_elems(shard, n, h, w, {3, 3}, {1, 1}, {1, 1, 1")
+    e = Edit("rev-7136").add(hrel, text)
+    yield Case("truncated-header-unincluded", "file that does not parse", e.files, "refuse", {CU: [SITE1, SITE2]},
+               refuse_only=True, note="a header nobody includes yet, cut off inside the estimate's arguments")
+
+
+def gen_defaults_overloads():
+    """Default arguments and overloads on the threading target."""
+    e = Edit("rev-7136")
+    e.sub(CH, "    uint32_t groups,\n    bool enable_bias,\n    const DeviceComputeKernelConfig& compute_config);\n\n"
+              "// Everything",
+          "    uint32_t groups = 1,\n    bool enable_bias = false,\n"
+          "    const DeviceComputeKernelConfig& compute_config = DeviceComputeKernelConfig());\n\n// Everything")
+    text = e.text(PREP)
+    s, o, c = _calls(text, AUTO)[0]
+    spans = _split_args(text, o, c)
+    e.files[PREP] = (text[:spans[17][1]] + ")" + text[c + 1:]).encode()  # drop groups, bias, compute config
+    yield Case("default-args-after-insertion", "default arguments on the threading target", e.files, "migrate",
+               {CU: [SITE1, SITE2]}, note="the last three parameters have defaults and one caller omits them; "
+                                          "the stride goes before them, which is legal")
+    e = Edit("rev-7136")
+    e.sub(CH, "    const std::array<uint32_t, 2>& kernel_size,\n    const std::array<uint32_t, 2>& dilation,\n"
+              "    const std::array<uint32_t, 4>& padding,\n    uint32_t groups,\n    bool enable_bias,\n"
+              "    const DeviceComputeKernelConfig& compute_config);\n\n// Everything",
+          "    const std::array<uint32_t, 2>& kernel_size = {1, 1},\n"
+          "    const std::array<uint32_t, 2>& dilation = {1, 1},\n"
+          "    const std::array<uint32_t, 4>& padding = {0, 0, 0, 0},\n    uint32_t groups = 1,\n"
+          "    bool enable_bias = false,\n"
+          "    const DeviceComputeKernelConfig& compute_config = DeviceComputeKernelConfig());\n\n// Everything")
+    yield Case("default-args-from-kernel", "default arguments on the threading target", e.files, "refuse",
+               {CU: [SITE1, SITE2]},
+               note="every parameter from kernel_size on has a default: a stride without one cannot follow it "
+                    "(refuse naming the default argument, or thread where legal)")
+    e = Edit("rev-7136")
+    e.sub(CH, "uint32_t estimate_halo_output_elems(",
+          "// DRAM-slice callers pass their whole parameter block.\n"
+          "Conv2dConfig determine_conv_config_for_auto_shard(const ConvDRAMParamters& params, "
+          "uint32_t output_height, uint32_t output_width);\n\nuint32_t estimate_halo_output_elems(")
+    e.sub(CU, "static Conv2dSliceConfig determine_conv2d_slice_config(",
+          "Conv2dConfig determine_conv_config_for_auto_shard(\n"
+          "    const ConvDRAMParamters& params, uint32_t output_height, uint32_t output_width) {\n"
+          "    return determine_conv_config_for_auto_shard(\n"
+          "        params.conv_config,\n        params.mm_conv,\n        params.batch_size,\n"
+          "        params.in_channels,\n        params.out_channels,\n        output_height,\n        output_width,\n"
+          "        params.kernel_size[1],\n        params.input_height,\n        params.input_width,\n"
+          "        params.compute_grid,\n        params.input_layout,\n        params.input_datatype,\n"
+          "        params.output_datatype,\n        std::nullopt,\n        params.kernel_size,\n"
+          "        params.dilation,\n        params.padding_n4,\n        params.groups,\n        params.enable_bias,\n"
+          "        params.compute_kernel_config);\n}\n\n"
+          "static Conv2dSliceConfig determine_conv2d_slice_config(")
+    yield Case("overload-forwarding", "overload of the threading target", e.files, "refuse",
+               {CU: [SITE1, SITE2]},
+               note="a second overload (params block) forwards to the threading target: thread through it "
+                    "(params.stride) or refuse naming the overload")
+
+
+# ---- more classes a real branch could carry ---------------------------------------------------
+
+def gen_extra():
+    e = Edit("rev-7136")
+    e.sub(CH, "uint32_t estimate_halo_output_elems(",
+          "// Halo elements of the default 3x3, stride-1, pad-1 conv on a shard.\n"
+          "inline uint32_t default_halo_elems(const std::array<uint32_t, 2>& shard, uint32_t n, uint32_t h, uint32_t w);\n"
+          "\nuint32_t estimate_halo_output_elems(")
+    text = e.text(CH)
+    text = text.replace("}  // namespace ttnn::operations::conv",
+                        "inline uint32_t default_halo_elems(const std::array<uint32_t, 2>& shard, uint32_t n, "
+                        "uint32_t h, uint32_t w) {\n"
+                        "    return estimate_halo_output_elems(shard, n, h, w, {3, 3}, {1, 1}, {1, 1, 1, 1});\n}\n\n"
+                        "}  // namespace ttnn::operations::conv")
+    e.files[CH] = text.encode()
+    yield Case("extra-inline-in-header-literals", "extra: call in a header inline function with literal arguments",
+               e.files, "refuse",
+               {CU: [SITE1, SITE2], CH: [site("shard", batch_size="n", input_hw="{h, w}", window_hw="{3, 3}",
+                                              padding="{1, 1, 1, 1}", dilation_hw="{1, 1}", stride_hw="{1, 1}",
+                                              snap_to_tile="true")]}, refuse_only=True,
+               note="no parallel config in scope (num_cores_nhw unknown) and no stride at all: nothing exact can be "
+                    "built there")
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_CALL, SITE1_CALL.replace("estimate_halo_output_elems(", "halo_estimate(")
+          .replace("        uint32_t approx", "        namespace cv = ttnn::operations::conv;\n"
+                   "        constexpr auto halo_estimate = [](auto&&... args) {\n"
+                   "            return cv::estimate_halo_output_elems(args...);\n        };\n        uint32_t approx"))
+    yield Case("extra-generic-lambda-forwarder", "extra: estimate forwarded through a generic lambda", e.files,
+               "refuse", {CU: [SITE1, SITE2]}, refuse_only=True,
+               note="site 1 calls a forwarding lambda; the estimate's only call has no bindable arguments")
+    e = Edit("rev-7136")
+    e.sub(CU, "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;",
+          "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;\n"
+          "// Kept so a debug build can compare the two halo sizes.\n"
+          "[[maybe_unused]] static uint32_t (*const legacy_halo_estimate)(\n"
+          "    std::array<uint32_t, 2>, uint32_t, uint32_t, uint32_t, std::array<uint32_t, 2>, std::array<uint32_t, 2>,\n"
+          "    std::array<uint32_t, 4>) = &estimate_halo_output_elems;")
+    yield Case("extra-address-taken", "extra: the estimate's address is taken", e.files, "refuse",
+               {CU: [SITE1, SITE2]}, refuse_only=True,
+               note="a function pointer to the estimate: deleting the estimate breaks it; no call to migrate")
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_CALL,
+          "        const bool halo_is_needed = !(kernel_size[0] == 1 && kernel_size[1] == 1);\n"
+          "        uint32_t approx_input_size_per_core =\n"
+          "            halo_is_needed ? estimate_halo_output_elems(\n"
+          f"                                 {SITE1_ARGS})\n"
+          "                           : halo_input_shard_shape[0] * halo_input_shard_shape[1];\n")
+    yield Case("extra-call-in-ternary-branch", "extra: call in one branch of a conditional expression", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="`cond ? estimate(...) : shard_elems` (the config is pure, so building it unconditionally is fine)")
+    body = helper_body(pre="    const auto [stride_h, stride_w] = stride_hw;\n", log_stride="stride_h")
+    body = body.replace('log_debug(tt::LogOp, "halo {} elements, stride {}", halo_elems, stride_h);',
+                        'log_debug(tt::LogOp, "halo {} elements, stride {}x{}", halo_elems, stride_h, stride_w);')
+    e = helper_case("std::pair<uint32_t, uint32_t> stride_hw", body)
+    yield Case("extra-structured-binding-stride", "extra: stride as two scalars from a structured binding", e.files,
+               "migrate", {CU: [SITE1, SITE2], HELPER_REL: [with_(HELPER, stride_hw=one_of(
+                   "{stride_h, stride_w}", "stride_hw", "{stride_hw.first, stride_hw.second}"))]},
+               note="`const auto [stride_h, stride_w] = stride_hw;` with stride_hw a std::pair parameter")
+    body = helper_body(pre="    auto conv_stride = std::make_pair(stride_h, stride_w);\n", log_stride="conv_stride.first")
+    e = Edit("rev-7136").add(HELPER_REL, helper_file(
+        "conv_halo_budget_bytes",
+        [p for p in HELPER_PARAMS if p != "STRIDE"] + ["uint32_t stride_h", "uint32_t stride_w"], body))
+    yield Case("extra-auto-pair-stride", "extra: `auto` stride resolved through its initializer", e.files, "migrate",
+               {CU: [SITE1, SITE2], HELPER_REL: [with_(HELPER, stride_hw=one_of(
+                   "{conv_stride.first, conv_stride.second}", "conv_stride", "{stride_h, stride_w}"))]},
+               note="`auto conv_stride = std::make_pair(stride_h, stride_w);`")
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_CALL, SITE1_CALL.replace("        uint32_t approx_input_size_per_core = estimate_halo_output_elems(",
+                                             "        using conv::estimate_halo_output_elems;\n"
+                                             "        uint32_t approx_input_size_per_core = estimate_halo_output_elems("))
+    yield Case("extra-block-using-declaration", "extra: block-scope using-declaration of the estimate", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="`using conv::estimate_halo_output_elems;` right before site 1 (must go with the estimate)")
+    e = helper_case("const std::array<uint32_t, 2>& stride", helper_body())
+    yield Case("extra-clean-helper", "extra: a new well-formed call site (control)", e.files, "migrate",
+               {CU: [SITE1, SITE2], HELPER_REL: [HELPER]},
+               note="a helper with every value as a parameter, nothing unusual")
+
+
+def gen_controls():
+    """The unmodified fixtures: the yardstick for everything above."""
+    for rev in ("rev-7136", "rev-45ec", "rev-5702"):
+        yield Case(f"control-{rev}", "control: unmodified fixture", dict(_base(rev)), "migrate",
+                   {CU: BASE_SITES[rev]}, base=rev, note=f"fixtures/{rev}/before as committed")
+
+
+GENERATORS = (gen_controls, gen_pair_stride, gen_expression_args, gen_case_label, gen_loops, gen_macro, gen_ifelse,
+              gen_stride_not_conv_stride, gen_stride_other_name, gen_pool, gen_same_config_name, gen_truncated,
+              gen_defaults_overloads, gen_extra)
+
+
+def cases() -> list[Case]:
+    out = [c for g in GENERATORS for c in g()]
+    ids = [c.id for c in out]
+    assert len(ids) == len(set(ids)), "duplicate case ids"
+    return out
+
+
+# ---- compiling, with one compile per distinct translation unit --------------------------------
+
+_COMPILE_CACHE: dict[str, str] = {}
+_COMPILE_LOCKS: dict[str, threading.Lock] = {}
+_GUARD = threading.Lock()
+_INCLUDE = re.compile(rb'^\s*#\s*include\s*"([^"]+)"', re.M)
+
+
+def _closure(files: dict[str, bytes], rel: str) -> list[str]:
+    """`rel` and every quoted include it reaches (resolved like -I root/ttnn/cpp -I <file dir>)."""
+    seen, todo = [], [rel]
+    while todo:
+        r = todo.pop()
+        if r in seen or r not in files:
+            continue
+        seen.append(r)
+        here = r.rsplit("/", 1)[0] if "/" in r else ""
+        for inc in _INCLUDE.findall(files[r]):
+            inc = inc.decode()
+            for cand in (f"{here}/{inc}" if here else inc, f"ttnn/cpp/{inc}"):
+                cand = os.path.normpath(cand)
+                if cand in files:
+                    todo.append(cand)
+                    break
+    return sorted(seen)
+
+
+def compile_errors(files: dict[str, bytes], skip=frozenset(), defines=((),)) -> list[str]:
+    """Stub-header compile of every .cpp (each distinct translation unit is compiled once per process)."""
+    errors = []
+    for rel in sorted(r for r in files if r.endswith(".cpp") and r not in skip):
+        for flags in defines:
+            tu = _closure(files, rel)
+            h = hashlib.sha256(repr(flags).encode() + rel.encode())
+            for r in tu:
+                h.update(r.encode() + b"\0" + files[r] + b"\0")
+            key = h.hexdigest()
+            with _GUARD:
+                lock = _COMPILE_LOCKS.setdefault(key, threading.Lock())
+            with lock:
+                if key not in _COMPILE_CACHE:
+                    _COMPILE_CACHE[key] = _compile(files, tu, rel, flags)
+            if _COMPILE_CACHE[key]:
+                errors.append(f"{rel} {' '.join(flags)}: {_COMPILE_CACHE[key]}")
+    return errors
+
+
+_STD_HEADERS = ("algorithm", "array", "cmath", "cstddef", "cstdint", "functional", "initializer_list", "map",
+                "optional", "stdexcept", "string", "tuple", "type_traits", "unordered_map", "utility", "variant",
+                "vector", "sys/types.h")
+_PCH: list[str] = []
+
+
+def _pch_flags() -> list[str]:
+    """A precompiled header of the standard headers the fixtures include (built once per process; a
+    translation unit is 3x faster with it). Only standard headers are in it, so it can hide nothing but a
+    missing standard #include; when it cannot be built, compiles run without it."""
+    with _GUARD:
+        if not _PCH:
+            d = Path(tempfile.mkdtemp(prefix="hm-pch-"))
+            hdr = d / "hm_std.hpp"
+            hdr.write_text("".join(f"#include <{h}>\n" for h in _STD_HEADERS))
+            res = subprocess.run(["g++", "-std=c++20", "-Wall", "-Werror", "-x", "c++-header", str(hdr), "-o",
+                                  str(hdr) + ".gch"], capture_output=True)
+            _PCH.append(str(hdr) if res.returncode == 0 else "")
+    return ["-include", _PCH[0]] if _PCH[0] else []
+
+
+def _compile(files, tu, rel, flags) -> str:
+    pch = _pch_flags()
+    with tempfile.TemporaryDirectory(prefix="hm-cc-") as d:
+        root = Path(d)
+        for r in tu:
+            p = root / r
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(files[r])
+        src = root / rel
+        cmd = ["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Werror", *pch, *flags, "-I", str(root / "ttnn/cpp"),
+               "-I", str(src.parent), str(src)]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        if res.returncode == 0:
+            return ""
+        first = next((ln for ln in res.stderr.splitlines() if "error" in ln), res.stderr.strip()[:300])
+        return first.replace(str(root) + "/", "")
+
+
+def before_compile_errors(case: Case) -> list[str]:
+    return compile_errors(case.files, case.no_compile, case.defines)
+
+
+# ---- reading the migrated text back ----------------------------------------------------------
+
+def code_only(text: str) -> str:
+    """Comments and string/char literals blanked (same length, newlines kept)."""
+    out, i, n = list(text), 0, len(text)
+    while i < n:
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        elif text[i] in "\"'" and not (text[i] == "'" and i and text[i - 1].isalnum()):
+            q, j = text[i], i + 1
+            while j < n and text[j] != q and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            j = min(j + 1, n)
+        else:
+            i += 1
+            continue
+        for k in range(i, j):
+            if out[k] != "\n":
+                out[k] = " "
+        i = j
+    return "".join(out)
+
+
+def _end_of_expr(code: str, i: int, stop=";") -> int:
+    depth = 0
+    while i < len(code):
+        c = code[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif depth == 0 and c in stop:
+            return i
+        i += 1
+    return i
+
+
+def _designated(code: str, o: int, c: int) -> dict[str, str]:
+    out = {}
+    for a, b in _split_args(code, o, c):
+        m = re.match(r"\s*\.(\w+)\s*(=)?\s*", code[a:b])
+        if m:
+            rest = code[a + m.end():b].strip()
+            if not m.group(2) and rest.startswith("{"):
+                rest = rest  # `.f{e}`
+            out[m.group(1)] = rest
+    return out
+
+
+@dataclass
+class Rewritten:
+    line: int
+    config: str
+    shard: str
+    fields: dict[str, str]
+    decl_pos: int | None
+    call_pos: int
+    problem: str = ""
+
+
+def rewritten_calls(text: str) -> list[Rewritten]:
+    code = code_only(text)
+    out = []
+    for m in re.finditer(r"\b" + PRECISE + r"\s*\(", code):
+        o = m.end() - 1
+        try:
+            c = _match_close(code, o)
+        except Exception:  # noqa: BLE001
+            continue
+        args = _split_args(code, o, c)
+        first = code[args[0][0]:args[0][1]].strip()
+        if re.match(r"(const\s+)?(\w+::)*SlidingWindowConfig\s*&", first):
+            continue  # declaration or definition
+        line = code.count("\n", 0, m.start()) + 1
+        shard = code[args[1][0]:args[1][1]].strip() if len(args) > 1 else ""
+        r = Rewritten(line, first, shard, {}, None, m.start())
+        if "{" in first:  # an inline temporary
+            b = first.index("{")
+            base = args[0][0] + code[args[0][0]:].index("{")
+            r.fields = _designated(code, base, _match_close(code, base))
+            _ = b
+        elif re.fullmatch(r"\w+", first):
+            decls = list(re.finditer(r"\b(?:\w+::)*SlidingWindowConfig\s+" + first + r"\b\s*([;{=(])", code[:m.start()]))
+            if not decls:
+                r.problem = f"no declaration of config `{first}` before the call"
+            else:
+                d = decls[-1]
+                r.decl_pos = d.start()
+                after = d.end() - 1
+                if d.group(1) in "{=":
+                    br = code.find("{", after)
+                    if br >= 0 and br < m.start():
+                        r.fields.update(_designated(code, br, _match_close(code, br)))
+                for a in re.finditer(r"\b" + first + r"\s*\.\s*(\w+)\s*=(?!=)", code[d.end():m.start()]):
+                    s = d.end() + a.end()
+                    r.fields[a.group(1)] = code[s:_end_of_expr(code, s)].strip()
+        else:
+            r.problem = f"config argument `{first}` is neither a name nor a braced temporary"
+        out.append(r)
+    return out
+
+
+def _introduced_locals(before_text: str, after_text: str) -> dict[str, str]:
+    """Locals the migration introduced (`T name = expr;` in after whose name is absent before)."""
+    out = {}
+    code = code_only(after_text)
+    for m in re.finditer(r"(?:^|[;{}])\s*(?:const\s+)?(?:auto|[\w:<>, ]+?)\s*&?\s+(\w+)\s*=(?!=)\s*", code, re.M):
+        name = m.group(1)
+        if re.search(r"\b" + name + r"\b", before_text):
+            continue
+        out[name] = code[m.end():_end_of_expr(code, m.end())].strip()
+    return out
+
+
+def _inline(expr: str, locals_: dict[str, str]) -> list[str]:
+    forms = [expr]
+    for name, init in locals_.items():
+        new = []
+        for f in forms:
+            if re.search(r"(?<![\w.])" + name + r"\b", f):
+                new.append(re.sub(r"(?<![\w.])" + name + r"\b", lambda _m: f"({init})", f))
+        forms += new
+    return forms
+
+
+def _pp_path(code_lines_text: str, pos: int) -> tuple:
+    """The preprocessor branch holding pos: a path of (directive offset, branch number)."""
+    stack = []
+    for m in re.finditer(r"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b", code_lines_text[:pos], re.M):
+        kw = m.group(1)
+        if kw.startswith("if"):
+            stack.append((m.start(), 0))
+        elif kw in ("elif", "else") and stack:
+            stack[-1] = (stack[-1][0], stack[-1][1] + 1)
+        elif kw == "endif" and stack:
+            stack.pop()
+    return tuple(stack)
+
+
+def _innermost_loop(code: str, pos: int) -> tuple[int, int] | None:
+    best = None
+    for m in re.finditer(r"\b(for|while|do)\b", code[:pos]):
+        i = m.end()
+        if m.group(1) == "do":
+            j = code.find("{", i)
+            if j < 0:
+                continue
+            end = _match_close(code, j)
+            wm = re.compile(r"\s*while\s*\(").match(code, end + 1)
+            if wm:
+                end = _match_close(code, wm.end() - 1)
+        else:
+            p = code.find("(", i)
+            if p < 0 or code[i:p].strip():
+                continue
+            try:
+                hc = _match_close(code, p)
+            except Exception:  # noqa: BLE001
+                continue
+            if m.group(1) == "while" and code[hc + 1:].lstrip().startswith(";"):
+                continue  # the tail of a do/while
+            k = hc + 1
+            while k < len(code) and code[k] in " \t\r\n":
+                k += 1
+            end = _match_close(code, k) if k < len(code) and code[k] == "{" else _end_of_expr(code, k)
+        if m.start() < pos <= end and (best is None or m.start() > best[0]):
+            best = (m.start(), end)
+    return best
+
+
+def _mentions(text: str) -> list[int]:
+    code = code_only(text)
+    return [code.count("\n", 0, m.start()) + 1 for m in re.finditer(r"\b" + EST + r"\b", code)]
+
+
+def check_site(oracle: dict, r: Rewritten, locals_: dict[str, str]) -> str | None:
+    if r.problem:
+        return r.problem
+    got_shard = {norm(f) for f in _inline(r.shard, locals_)}
+    if not got_shard & oracle["shard"]:
+        return f"shard argument {norm(r.shard)!r} not in {sorted(oracle['shard'])}"
+    for fname, want in oracle["fields"].items():
+        expr = r.fields.get(fname)
+        forms = [DEFAULT] if expr is None else [norm(f) for f in _inline(expr, locals_)]
+        if callable(want):
+            errs = [want(f) for f in forms]
+            if all(errs):
+                return f"{fname}: {errs[0]}"
+        elif not set(forms) & want:
+            return f"{fname} = {forms[0]!r}, expected one of {sorted(want)}"
+    return None
+
+
+# ---- grading ---------------------------------------------------------------------------------
+
+@dataclass
+class Grade:
+    case: str
+    grade: str   # correct | safe refusal | safe refusal (gap) | wrong
+    reason: str = ""
+    exit: int | None = None
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if rel.parts and rel.parts[0] == ".git":
+            continue
+        if p.is_file() or p.is_symlink():
+            out[str(rel)] = p.read_bytes() if p.is_file() else b"->" + os.readlink(p).encode()
+    return out
+
+
+GIT = ["git", "-c", "user.name=corpus", "-c", "user.email=corpus@example.com", "-c", "commit.gpgsign=false"]
+
+
+def prepare(case: Case, root: Path) -> Path:
+    case.write(root)
+    subprocess.run(GIT + ["init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run(GIT + ["add", "-A"], cwd=root, check=True)
+    subprocess.run(GIT + ["commit", "-q", "-m", "branch state"], cwd=root, check=True)
+    return root
+
+
+def tool_python(repo: Path) -> str:
+    """$HM_TOOL_PYTHON, else the checkout's own venv when it has one (its dependencies may differ from ours), else this Python."""
+    if os.environ.get("HM_TOOL_PYTHON"):
+        return os.environ["HM_TOOL_PYTHON"]
+    own = Path(repo) / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
+def run_tool(root: Path, repo: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    return subprocess.run([tool_python(repo), "-m", "migrator", "apply", str(root)], capture_output=True, text=True,
+                          env=env, cwd=str(root), timeout=300)
+
+
+def grade(case: Case, repo: Path | str = REPO, workdir: Path | None = None,
+          edit_after: Callable[[Path], None] | None = None) -> Grade:
+    """Run the tool under test on the case and grade the outcome (see the module docstring).
+    `edit_after` (tests only) edits the migrated tree before it is graded."""
+    repo = Path(repo)
+    own = workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix="hm-oc-")) if own else workdir
+    try:
+        root = prepare(case, workdir / case.id)
+        before = snapshot(root)
+        res = run_tool(root, repo)
+        if edit_after and res.returncode == 0:
+            edit_after(root)
+        after = snapshot(root)
+        return _grade(case, res, before, after)
+    finally:
+        if own:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+# What a precise refusal names, per class (informational: an imprecise refusal is still safe).
+_HINTS = {"call in a loop condition": r"loop|while|for\b|iteration",
+          "loop whose variables change per iteration": r"loop|while|for\b|iteration",
+          "#define calls the estimate": r"macro|#define", "pool halo (not a conv2d halo)": r"pool|not a conv2d halo",
+          "file that does not parse": r"pars|truncat|syntax", "default arguments on the threading target": r"default",
+          "overload of the threading target": r"overload"}
+
+
+def _grade(case: Case, res, before: dict, after: dict) -> Grade:
+    rc, err = res.returncode, res.stderr
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    if "Traceback" in err or "internal error" in err.lower():
+        return Grade(case.id, "wrong", f"traceback / internal error: {lines[-1][:200] if lines else ''}", rc)
+    if rc == 2:
+        if after != before:
+            changed = sorted(k for k in set(after) | set(before) if after.get(k) != before.get(k))
+            return Grade(case.id, "wrong", f"refused but the tree changed: {changed[:3]}", rc)
+        if len(lines) != 1:
+            return Grade(case.id, "wrong", f"refusal is {len(lines)} stderr lines", rc)
+        if case.expect == "refuse":
+            hint = case.refuse_hint or _HINTS.get(case.cls, "")
+            imprecise = bool(hint) and not re.search(hint, lines[0], re.I)
+            return Grade(case.id, "safe refusal", ("imprecise: " if imprecise else "") + lines[0][:300], rc)
+        return Grade(case.id, "safe refusal (gap)", lines[0][:300], rc)
+    if rc != 0:
+        return Grade(case.id, "wrong", f"exit {rc}: {(lines or [''])[-1][:200]}", rc)
+    if case.refuse_only:
+        return Grade(case.id, "wrong", "migrated (exit 0) a case that has no correct migration: " + case.note, rc)
+    reason = graded_migration(case, before, after)
+    return Grade(case.id, "wrong" if reason else "correct", reason or "", rc)
+
+
+def graded_migration(case: Case, before: dict, after: dict) -> str | None:
+    for rel, data in sorted(after.items()):
+        if rel.endswith(CPP_EXT):
+            lines = _mentions(data.decode("utf-8", "surrogateescape"))
+            if lines:
+                return f"exit 0 but {rel}:{lines[0]} still mentions {EST}"
+    errs = compile_errors(after, case.no_compile, case.defines)
+    if errs:
+        return f"does not compile: {errs[0][:300]}"
+    for rel, data in sorted(after.items()):
+        if not rel.endswith(CPP_EXT) or PRECISE.encode() not in data:
+            continue
+        text = data.decode("utf-8", "surrogateescape")
+        calls = rewritten_calls(text)
+        want = case.sites.get(rel, [])
+        if len(calls) != len(want):
+            return f"{rel}: {len(calls)} rewritten calls, the oracle expects {len(want)}"
+        locals_ = _introduced_locals(before.get(rel, b"").decode("utf-8", "surrogateescape"), text)
+        code = code_only(text)
+        for k, (oracle, r) in enumerate(zip(want, calls)):
+            problem = check_site(oracle, r, locals_)
+            if problem is None and r.decl_pos is not None:
+                problem = _placement(code, r)
+            if problem:
+                return f"{rel}:{r.line} (call {k + 1}): {problem}"
+    for rel, want in case.sites.items():
+        if want and PRECISE.encode() not in after.get(rel, b""):
+            return f"{rel}: no rewritten call, the oracle expects {len(want)}"
+    for check in [_threading, *case.checks]:
+        problem = check(case, before, after)
+        if problem:
+            return problem
+    return None
+
+
+def _placement(code: str, r: Rewritten) -> str | None:
+    dp, cp = _pp_path(code, r.decl_pos), _pp_path(code, r.call_pos)
+    if dp != cp[:len(dp)]:
+        return "config declared in another preprocessor branch than its call"
+    loop = _innermost_loop(code, r.call_pos)
+    if loop and not (loop[0] <= r.decl_pos <= loop[1]):
+        return "config built outside the loop that holds its call (evaluated once, not per iteration)"
+    return None
+
+
+def run_corpus(repo: Path | str = REPO, jobs: int = 2, only: set[str] | None = None) -> list[tuple[Case, Grade]]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [c for c in cases() if only is None or c.id in only]
+    with tempfile.TemporaryDirectory(prefix="hm-oc-") as d:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            grades = list(pool.map(lambda c: grade(c, repo, Path(d)), todo))
+    return list(zip(todo, grades))
