@@ -357,6 +357,8 @@ BUILTINS: Dict[str, Callable] = {
     "determine_input_memory_config": _b_determine_input_memory_config,
     AUTO_SHARD: _b_auto_shard,
     "get_pair_n4_padding": _b_pair_n4,
+    # older revisions move a host tensor to the device before sizing it: the geometry is unchanged
+    "to_device": lambda c, n, p: p[0],
     "calculate_output_image_size": _b_output_image_size,
     "get_input_channels_alignment": _b_alignment,
     "get_num_cores_nhw_from_parallel_config": lambda c, n, p: pm.get_num_cores_nhw_from_parallel_config(_pc(p[0])),
