@@ -818,15 +818,18 @@ uint32_t calculate_pool_halo_l1(
                    "shard_shape", **dict(pool_fields, padding=PADDING, dilation_hw=pair_of("dilation"),
                                          snap_to_tile="is_out_tiled", is_avg_pool=one_of(DEFAULT, "false")))]},
                note="pool_utils.cpp (max pool): ceil_mode and is_out_tiled are parameters")
-    third = _base("third-site")
+    sys.path.insert(0, str(REPO / "fixtures"))
+    import make_variants
+
     e = Edit("rev-7136")
-    for rel, data in third.items():
-        if "/pool/pool_utils." in rel:
-            e.files[rel] = data
+    for rel, text in ((make_variants.POOL_UTILS_HPP, make_variants.POOL_UTILS_HPP_TEXT),
+                      (make_variants.POOL_UTILS_CPP, make_variants.POOL_UTILS_CPP_TEXT)):
+        e.files[rel] = text.encode()
+    assert b"estimate_halo_output_elems" in e.files[make_variants.POOL_UTILS_CPP]
     yield Case("pool-utils-no-pool-facts", "pool halo (not a conv2d halo)", e.files, "refuse",
                {CU: [SITE1, SITE2]}, refuse_only=True,
                note="pool_utils.cpp with no ceil_mode / output layout in scope: a pool halo cannot be built with "
-                    "conv defaults (the `third-site` fixture's pool call)")
+                    "conv defaults (the pool call the `third-site` fixture used to have)")
 
 
 def gen_same_config_name():

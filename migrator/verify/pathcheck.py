@@ -19,6 +19,8 @@ Truth per path kind:
   zero-inserted input (what the caller passes since halo-migrate threads `{1, 1}` and `{0, 0, 0, 0}`
   there), and the difference of its value from the real transposed halo is reported per shape as
   the residual (positive: the call under-allocates on that shape; 0 everywhere for that description).
+  A tree whose ``conv_transpose2d`` already passes its own stride and padding (upstream #30446's choice)
+  is reported (caller finding, with the residual), not failed: that description is the caller's.
 - matmul convs (1x1, stride 1, no padding) still run the auto-shard: their contexts are evaluated
   and compared with the config a halo op would get; no halo op runs for them, and the report says so
   with the old and new L1 accounting.
@@ -794,6 +796,12 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
         diff = [f for f in diff if f not in caller_fields]
         if "core_range_set" in bp.fields and call.core_range_set != runtime_cfg.core_range_set:
             caller_fields.append("core_range_set")
+    if bp.kind == "transposed" and tuple(call.stride_hw) == (spec.stride_h, spec.stride_w) \
+            and tuple(call.padding) == tuple(spec.padding_n4) and set(diff) <= {"stride_hw"}:
+        # conv_transpose2d describing itself with its own stride and padding (upstream #30446's choice,
+        # already in the tree): the caller's description, reported with its residual, not failed
+        caller_fields += diff + (["padding"] if hw_diff else [])
+        diff, hw_diff = [], False
     if hw_diff:
         named = [f for f in ("input_hw", "padding") if getattr(call, f) != getattr(runtime_cfg, f)] or ["input_hw"]
         if bp.kind == "nested" and not _smaller(call, runtime_cfg, truth.tile_extra):
