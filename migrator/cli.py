@@ -225,8 +225,8 @@ def _apply(plan, checkout, args) -> int:
         if args.patch:
             data, note = gitops.mailbox_patch(checkout.root, checkout.is_git, plan.originals, new,
                                               f"{subject}\n\n{body}\n", f"halo-migrate {__version__}", plan.created)
-            _note(args, note)
             _write_outside(Path(args.patch), data, checkout.root)
+            _note(args, note)  # only once the patch is written: a refusal stays one line
             print(f"wrote {args.patch} ({len(new)} files)")
         if args.branch:
             gitops.require_commits(checkout.root)
