@@ -100,6 +100,7 @@ def test_quiet_silences_progress_everywhere(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("TERM", raising=False)
+    progress.set_quiet(False)  # an earlier in-process `cli.main([..., "--quiet"])` leaves the process quiet
     assert progress.enabled_for(FakeTTY()) is True
     progress.set_quiet(True)
     try:
