@@ -1363,9 +1363,13 @@ def tool_python(repo: Path) -> str:
 
 
 def run_tool(root: Path, repo: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(repo))
+    # A clean environment: inside the test suite, other tests may have left variables (colour, CI, GitHub,
+    # halo-migrate settings) in os.environ that would change what the tool prints.
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "GIT_CONFIG_NOSYSTEM")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env["PYTHONPATH"] = str(repo)
     return subprocess.run([tool_python(repo), "-m", "migrator", "apply", str(root)], capture_output=True, text=True,
-                          env=env, cwd=str(root), timeout=300)
+                          env=env, cwd=str(root), timeout=900)
 
 
 def grade(case: Case, repo: Path | str = REPO, workdir: Path | None = None,
