@@ -108,10 +108,12 @@ def test_grader_rejects_a_leftover_mention_and_a_second_threaded_parameter():
     after[oc.CONV2D] = after[oc.CONV2D].replace(b"            stride,\n", b"            orig_stride,\n", 1)
     assert "threaded argument is 'orig_stride'" in oc._threading(case, case.files, after)
     assert oc._threading(case, case.files, _golden_after(case)) is None
-    after = _golden_after(case)  # the exact stride of the conv that conv_transpose2d really runs
+    after = _golden_after(case)  # the golden passes the exact stride of the conv conv_transpose2d really runs
     text = after[oc.TRANSPOSE]
-    assert text.count(b"            stride,\n") == 1
-    after[oc.TRANSPOSE] = text.replace(b"            stride,\n", b"            {1, 1},\n")
+    assert text.count(b"            {1, 1},\n") == 1
+    assert oc._threading(case, case.files, after) is None
+    # ... and the transposed conv's own stride (upstream's choice) is accepted too
+    after[oc.TRANSPOSE] = text.replace(b"            {1, 1},\n", b"            stride,\n")
     assert oc._threading(case, case.files, after) is None
 
 
