@@ -231,3 +231,59 @@ def test_spec_cache_by_blob_id(tmp_path, monkeypatch):
     data = b"parameters = {}\n"
     git = subprocess.run(["git", "hash-object", "--stdin"], input=data, capture_output=True, check=True).stdout
     assert specs_mod.blob_id(data) == git.decode().strip()
+
+
+# ---- older revisions (45ecf0a728 ... f843883541): their entry and slice code --------------------
+
+
+@pytest.fixture(scope="module")
+def migrated_45ec():
+    return _project("rev-45ec")
+
+
+def test_older_slice_code_is_judged_as_the_bound_it_is(migrated_45ec):
+    """rev-45ec sizes a slice by its own approximation (no slice padding in scope): a config that
+    covers the real slice is reported as the caller's bound, and nothing is failed."""
+    project, plan = migrated_45ec
+    summaries = path_check(project, plan, SPECS, ["wormhole"], plan.model.estimate_variant)
+    assert refusal(summaries) is None
+    site2 = next(s for s in summaries if s["line"] > 400)
+    assert site2["evaluated"] > 0 and site2["mismatches"] == 0
+    assert sum(p["caller_findings"] for p in site2["paths"]) > 0
+
+
+def test_older_slice_code_still_fails_a_description_smaller_than_the_slice(migrated_45ec):
+    project, plan = migrated_45ec
+    srcs = _mutated(project, plan, CU, b"slice_halo_config.input_hw = {input_slice_height, input_slice_width};",
+                    b"slice_halo_config.input_hw = {input_slice_height / 2, input_slice_width / 2};")
+    res = check_sources(srcs, SPECS[:3], ["wormhole"])
+    site2 = next(r for r in res if r.function == "calculate_conv_dram_slice_L1_usage")
+    assert sum(p.mismatches for p in site2.paths) > 0
+    assert any("input_hw" in p.mismatch_fields for p in site2.paths)
+
+
+def test_an_unmodelled_call_in_a_branch_no_context_takes_does_not_stop_the_path(migrated_7136):
+    """45ecf0a728's conv2d folds the input under `enable_kernel_stride_folding` with `ttnn::fold`,
+    which the evaluator does not know: the path still evaluates, the branch being off by default."""
+    project, plan = migrated_7136
+    conv = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d.cpp"
+    text = next(s.data for s in path_sources(project, plan) if s.path == conv)
+    anchor = b"    const bool folded = fold_input_tensor_if_required("
+    assert text.count(anchor) == 1
+    folded = (b"    if (conv_config.enable_kernel_stride_folding) {\n"
+              b"        input_height = ttnn::fold_rows(input_tensor, stride[0]);\n    }\n")
+    srcs = _mutated(project, plan, conv, anchor, folded + anchor)
+    res = check_sources(srcs, SPECS[:1], ["wormhole"])
+    site1 = next(r for r in res if r.function == "determine_conv_config_for_auto_shard")
+    direct = next(p for p in site1.paths if p.label.startswith("conv2d_L1"))
+    assert direct.evaluated > 0 and not direct.unmodelled and not direct.mismatches
+
+
+def test_first_slice_of_a_cut_takes_the_remainder_in_whole_tiles():
+    spec = ConvSpec.from_row([1, 32, 32, 200, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, False])  # output 200 x 64
+    one = first_slice(spec, "DRAM_HEIGHT")
+    assert one["input_hw"] == (200, 64) and one["padding"] == (1, 1, 1, 1) and one["output_hw"] == (200, 64)
+    first = first_slice(spec, "DRAM_HEIGHT", 2)  # 7 tiles: 4 + 3
+    assert first["output_hw"] == (128, 64) and first["input_hw"] == (128, 64) and first["padding"] == (1, 0, 1, 1)
+    last = first_slice(spec, "DRAM_HEIGHT", 2, index=1)  # rows 128..199 read input rows 127..199
+    assert last["output_hw"] == (72, 64) and last["input_hw"] == (73, 64) and last["padding"] == (0, 1, 1, 1)

@@ -86,7 +86,11 @@ def candidates_at(comp: P.Compiler, frame: P.Frame, src: SourceFile, at, probes)
         if k:
             out[k].append(name.name)
         elif isinstance(value, dict):
-            for f, v in value.items():
+            for f in list(value.keys()):
+                try:
+                    v = value[f]  # a member the evaluator cannot compute is not a candidate
+                except P.PathEvalError:
+                    continue
                 k = _kind(v)
                 if k in ("pair", "pad4", "int"):
                     out[k].append(f"{name.name}.{f}")

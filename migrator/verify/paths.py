@@ -263,7 +263,11 @@ def _b_determine_output_parallel_config(ctx, named, pos):
 
 
 def _b_determine_input_memory_config(ctx, named, pos):
-    layout = _arg(named, "shard_layout")
+    if "shard_layout" not in named and isinstance(named.get("conv_config"), Obj):
+        # older revisions (45ecf0a728 ... f843883541) pass the conv config and read its shard layout
+        layout = _member(named["conv_config"], "shard_layout", "conv_config.shard_layout").value()
+    else:
+        layout = _arg(named, "shard_layout")
     batch = _arg(named, "batch_size")
     if "input_height" in named:
         h, w, ch = named["input_height"], named["input_width"], _arg(named, "input_channels", "in_channels")
@@ -557,7 +561,19 @@ class Compiler:
                 if name not in frame.params:
                     raise PathEvalError(f"`{name}`: parameter of {frame.label} with no value on this path")
                 fn = frame.params[name]
-                return fn
+                body_node = frame.func.child_by_field_name("body")
+                # a by-value parameter assigned in the body before the use (older conv2d_DRAM sets
+                # `dram_slice_config.num_slices` in its slice-count loop)
+                writes = self._writes_in(name, body_node, None, at, frame) if body_node is not None else []
+                if not writes:
+                    return fn
+
+                def assigned(ctx):
+                    v = fn(ctx)
+                    for w in writes:
+                        v = w(ctx, v)
+                    return v
+                return memo(assigned)
         if frame.parent is not None and frame.func.type == "lambda_expression":
             outer = self.ident(name, frame.call_point, frame.parent)
             body_node = frame.func.child_by_field_name("body")
@@ -797,9 +813,10 @@ class Compiler:
         try:
             inner = self._expr(node, frame)
         except PathEvalError as exc:
-            if exc.where is None:
-                exc.where = where
-            raise
+            # An expression the evaluator cannot compile fails when it is *evaluated*, not here: an
+            # assignment in a branch no context takes (older revisions' `ttnn::fold` under
+            # `enable_kernel_stride_folding`) must not stop every path through the function.
+            inner = _failing(exc.message, exc.where or where)
 
         def located(ctx):
             try:
@@ -833,6 +850,9 @@ class Compiler:
             return self.ident(text, node, frame)
         if t in ("qualified_identifier", "scoped_identifier"):
             last = text.split("::")[-1]
+            if text.split("::")[-2:-1] == ["SliceType"] and last in ("HEIGHT", "WIDTH"):
+                v = "DRAM_" + last  # older revisions spell Conv2dSliceConfig::SliceType::DRAM_HEIGHT as HEIGHT
+                return lambda ctx: v
             if last in CONSTANTS:
                 v = CONSTANTS[last]
                 return lambda ctx: v
@@ -1007,6 +1027,14 @@ STRUCT_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "SlidingWindowConfig": {},
     "Conv2dSliceConfig": {"slice_type": "DRAM_HEIGHT", "num_slices": 1},
 }
+
+
+def _failing(message: str, where) -> Fn:
+    def fail(ctx):
+        exc = PathEvalError(message)
+        exc.where = where
+        raise exc
+    return fail
 
 
 def _sized(fn: Fn, type_text: str) -> Fn:
