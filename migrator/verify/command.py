@@ -191,6 +191,16 @@ def render_text(report: dict) -> str:
         for m in s["mismatch_examples"]:
             lines.append(f"    {_spec(m['spec'])} {m['layout']}/{m['grid']}: {', '.join(m['fields'])} "
                          f"(call site {m['call_site']}, runtime {m['runtime']})")
+        callers = [p for p in s.get("paths", []) if p.get("caller_findings")]
+        if callers:
+            ex = callers[0]["caller_examples"][0] if callers[0].get("caller_examples") else {}
+            lines.append(f"  the caller's own description differs on {sum(p['caller_findings'] for p in callers)} "
+                         f"evaluations of {len(callers)} path(s), reported, not failed"
+                         + (f" (e.g. {', '.join(ex['fields'])} on {callers[0]['path']})" if ex else ""))
+        unverified = [p for p in s.get("paths", []) if p.get("unverified")]
+        if unverified:
+            reason = next(iter(unverified[0]["unverified_reasons"]), "")
+            lines.append(f"  {len(unverified)} of {len(s['paths'])} call paths not evaluated (e.g. {reason})")
         if report["estimate_variant_used"]:
             lines += [
                 f"  under-allocations by the old estimate: {s['under_allocations']}",
@@ -211,8 +221,13 @@ def render_text(report: dict) -> str:
                          f"rounding, which this call site cannot see (up to {tr['max_extra_elems']} more elems; "
                          "excluded from the comparison)")
     lines += [""] + _compile_lines(report)
-    lines += ["result: " + ("every rewrite matches the runtime halo config" if report["ok"]
-                            else f"{report['mismatches']} mismatch(es)"
+    outside = sum(s["tile_rounding"]["affected"] for s in report["sites"] if not s["tile_rounding"]["visible_to_site"]) \
+        + sum(p.get("caller_findings", 0) for s in report["sites"] for p in s.get("paths", []))
+    matched = ("every rewrite matches the runtime halo config" if not outside else
+               f"no rewrite mismatches; {outside} evaluations differ from the runtime for reasons outside the "
+               "rewrite (the caller's own description, noted above or in --format json)")
+    lines += ["result: " + (matched if report["ok"]
+                            else (report.get("why_not_ok") or f"{report['mismatches']} mismatch(es)")
                             + (", new compile diagnostics" if not report.get("compile_check", {"ok": True})["ok"]
                                else ""))]
     return "\n".join(lines) + "\n"

@@ -570,6 +570,7 @@ class PathResult:
     tile_affected: int = 0
     tile_max: int = 0
     tile_invisible: int = 0
+    sees_slice_padding: bool = True  # False: the site cannot see the slice's own (tile-rounded) padding
 
     def summary(self) -> dict:
         return {"path": self.label, "kind": self.kind, "entry": self.entry, "evaluated": self.evaluated,
@@ -760,6 +761,7 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
             seen_groups[key] += 1
             path_specs, this_stride = specs[offset::stride], stride
         pr = PathResult(bp.path.label() + bp.label_suffix, bp.kind, bp.path.entry, bp.variant.get("slice_type", ""))
+        pr.sees_slice_padding = not (bp.approximate_slice or bp.constant_padding)
         res.paths.append(pr)
         if bp.error:
             if _in(bp.error_where, ranges or {}):
@@ -1059,7 +1061,7 @@ def site_summary(res: SitePathsResult, total_contexts: int) -> dict:
         "biggest_changes": [d for _, d in primary.changes] if primary else [],
         "tile_rounding": {"affected": sum(p.tile_affected for p in paths if p.kind == "dram_slice"),
                           "max_extra_elems": max([p.tile_max for p in paths if p.kind == "dram_slice"], default=0),
-                          "visible_to_site": "dram_slice" in kinds},
+                          "visible_to_site": any(p.kind == "dram_slice" and p.sees_slice_padding for p in paths)},
         "error": res.error or _first_error(paths),
     }
     rs = res.summary()
