@@ -283,7 +283,47 @@ def test_first_slice_of_a_cut_takes_the_remainder_in_whole_tiles():
     spec = ConvSpec.from_row([1, 32, 32, 200, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, False])  # output 200 x 64
     one = first_slice(spec, "DRAM_HEIGHT")
     assert one["input_hw"] == (200, 64) and one["padding"] == (1, 1, 1, 1) and one["output_hw"] == (200, 64)
-    first = first_slice(spec, "DRAM_HEIGHT", 2)  # 7 tiles: 4 + 3
-    assert first["output_hw"] == (128, 64) and first["input_hw"] == (128, 64) and first["padding"] == (1, 0, 1, 1)
+    first = first_slice(spec, "DRAM_HEIGHT", 2)  # 7 tiles: 4 + 3; output rows 0..127 read input rows -1..128
+    assert first["output_hw"] == (128, 64) and first["input_hw"] == (129, 64) and first["padding"] == (1, 0, 1, 1)
     last = first_slice(spec, "DRAM_HEIGHT", 2, index=1)  # rows 128..199 read input rows 127..199
     assert last["output_hw"] == (72, 64) and last["input_hw"] == (73, 64) and last["padding"] == (0, 1, 1, 1)
+
+
+# ---- speed: results kept by content, paths spread over processes ------------------------------------
+
+
+def test_path_check_result_is_reused_only_for_identical_inputs(tmp_path, monkeypatch, migrated_7136):
+    from migrator.verify import core, pathcheck, result_cache
+
+    monkeypatch.setenv("HALO_MIGRATE_CACHE_DIR", str(tmp_path / "cache"))
+    project, plan = migrated_7136
+    first = path_check(project, plan, SPECS[:2], ["wormhole"], plan.model.estimate_variant)
+    assert len(list((tmp_path / "path-check").glob("*.json"))) == 1
+
+    calls = []
+    real = pathcheck.check_sources
+    monkeypatch.setattr(pathcheck, "check_sources", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert path_check(project, plan, SPECS[:2], ["wormhole"], plan.model.estimate_variant) == first
+    assert calls == []  # a hit: nothing evaluated
+    # one more spec, another grid, or one changed byte of a source: evaluated again
+    path_check(project, plan, SPECS[:3], ["wormhole"], plan.model.estimate_variant)
+    path_check(project, plan, SPECS[:2], ["blackhole"], plan.model.estimate_variant)
+    assert len(calls) == 2
+    changed = [SourceFile.parse(s.path, s.data + b"\n") if s.path == CU else s for s in path_sources(project, plan)]
+    monkeypatch.setattr(core, "path_sources", lambda *a: changed)
+    path_check(project, plan, SPECS[:2], ["wormhole"], plan.model.estimate_variant)
+    assert len(calls) == 3
+    # a damaged entry is ignored
+    for f in (tmp_path / "path-check").glob("*.json"):
+        f.write_text("{")
+    assert result_cache.load(f.stem) is None
+
+
+def test_paths_spread_over_processes_give_the_same_result(monkeypatch, migrated_7136):
+    project, plan = migrated_7136
+    sources = path_sources(project, plan)
+    monkeypatch.setenv("HALO_MIGRATE_JOBS", "1")
+    serial = [r.summary() for r in check_sources(sources, SPECS, ["wormhole", "blackhole"])]
+    monkeypatch.setenv("HALO_MIGRATE_JOBS", "2")
+    forked = [r.summary() for r in check_sources(sources, SPECS, ["wormhole", "blackhole"])]
+    assert forked == serial and sum(s["contexts"] for s in serial) > 0

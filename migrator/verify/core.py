@@ -283,12 +283,21 @@ def path_check(project, plan, specs, grids=("wormhole", "blackhole"), variant: O
     """Per-site summaries from the independent path check (:mod:`migrator.verify.pathcheck`)."""
     from migrator.verify.pathcheck import check_sources, edited_ranges, site_summary
 
+    from migrator.verify import result_cache
+
     specs = [s if isinstance(s, ConvSpec) else ConvSpec.from_row(s) for s in specs]
     edited = edited_ranges(plan.originals, plan.edits) if plan is not None else {}
-    results = check_sources(path_sources(project, plan), specs, list(grids), LAYOUTS, estimate_variant_code(variant),
-                            edited=edited, budget=budget)
+    sources = path_sources(project, plan)
+    code = estimate_variant_code(variant)
+    key = result_cache.key(sources, specs, list(grids), LAYOUTS, code, edited, budget)
+    hit = result_cache.load(key)
+    if hit is not None:
+        return hit
+    results = check_sources(sources, specs, list(grids), LAYOUTS, code, edited=edited, budget=budget)
     total = len(specs) * len(grids) * len(LAYOUTS)
-    return [site_summary(r, total) for r in results]
+    summaries = [site_summary(r, total) for r in results]
+    result_cache.store(key, summaries)
+    return summaries
 
 
 VERIFY_BUDGET = 16000  # path evaluations per site before verify samples the secondary paths

@@ -28,10 +28,12 @@ Truth per path kind:
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections import Counter
-from types import SimpleNamespace
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from migrator.engine import cpp
@@ -703,12 +705,21 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                layouts: Sequence[str] = pm.LAYOUTS, variant_code: Optional[str] = None,
                record: bool = False, ranges: Optional[Dict[str, List[Tuple[int, int]]]] = None,
                budget: Optional[int] = None) -> SitePathsResult:
+    res, jobs = plan_site(comp, index, site, specs, grids, layouts, variant_code, record, ranges, budget)
+    run_jobs(jobs, 1)
+    return res
+
+
+def plan_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.ConvSpec], grids: Sequence[str],
+               layouts: Sequence[str] = pm.LAYOUTS, variant_code: Optional[str] = None,
+               record: bool = False, ranges: Optional[Dict[str, List[Tuple[int, int]]]] = None,
+               budget: Optional[int] = None) -> Tuple[SitePathsResult, List["PathJob"]]:
     fdef = cpp.enclosing(site.call, "function_definition")
     res = SitePathsResult(site.path, site.line, cpp.last_name(cpp.function_name(fdef)), site)
     chains = enumerate_paths(index, site.src, site.call)
     if not chains:
         res.error = "no call path reaches this site"
-        return res
+        return res, []
     bound: List[BoundPath] = []
     for chain in chains:
         path = CallPath(chain)
@@ -725,8 +736,6 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
             if v:
                 bp.label_suffix = f" [{v['slice_type']}]"
             bound.append(bp)
-    seen = set()
-    mm_seen = set()
     probe = Ctx(specs[0], "HEIGHT", grids[0], entry_values(specs[0], grids[0])) if specs else None
     for bp in bound:
         bp.static_layouts = list(layouts)
@@ -752,6 +761,7 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
     room = max((budget or 0) - full, 1)
     stride = 1 if not budget or rest <= room else -(-rest // room)
     seen_groups: Counter = Counter()
+    jobs: List[PathJob] = []
     for bp in bound:
         key = tuple(bp.static_layouts)
         if id(bp) in primary_ids or stride == 1:
@@ -769,10 +779,31 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
             else:
                 pr.unmodelled[bp.error] += 1
             continue
-        transposed = bp.kind == "transposed"
         pr.spec_stride = this_stride
-        for spec in path_specs:
-            for grid in grids:
+        jobs.append(PathJob(res, len(res.paths) - 1, bp, path_specs, grids, variant_code, record, ranges or {}))
+    return res, jobs
+
+
+@dataclass
+class PathJob:
+    """One call path of one site with the specs it evaluates: the unit of work, run in this process
+    or in a forked worker (it returns its PathResult and the contexts it evaluated)."""
+
+    site: SitePathsResult
+    slot: int
+    bp: BoundPath
+    specs: Sequence[pm.ConvSpec]
+    grids: Sequence[str]
+    variant_code: Optional[str]
+    record: bool
+    ranges: Dict[str, List[Tuple[int, int]]]
+
+    def run(self):
+        bp, pr = self.bp, self.site.paths[self.slot]
+        seen, mm_seen, values = set(), set(), {}
+        transposed = bp.kind == "transposed"
+        for spec in self.specs:
+            for grid in self.grids:
                 entry = entry_values(spec, grid, transposed=transposed)
                 if bp.kind in ("dram_slice", "nested"):
                     try:
@@ -783,15 +814,64 @@ def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.
                 for layout in bp.static_layouts:
                     ctx = Ctx(spec, layout, grid, entry)
                     try:
-                        if _evaluate_one(bp, ctx, pr, variant_code, res.values if record else None, ranges or {}):
+                        if _evaluate_one(bp, ctx, pr, self.variant_code, values if self.record else None,
+                                         self.ranges):
                             seen.add((spec, layout, grid))
                             if spec.is_mm_conv():
                                 mm_seen.add((spec, layout, grid))
                     except PathNotReached as exc:
                         pr.not_reached[str(exc)] += 1
-    res.contexts = len(seen)
-    res.matmul_contexts = len(mm_seen)
-    return res
+        return pr, seen, mm_seen, values
+
+    @property
+    def size(self) -> int:
+        return len(self.specs) * len(self.grids) * len(self.bp.static_layouts)
+
+
+_FORKED_JOBS: List[PathJob] = []
+
+
+def _run_forked(i: int):
+    return i, _FORKED_JOBS[i].run()
+
+
+def run_jobs(jobs: Sequence[PathJob], workers: int) -> None:
+    """Run every path job and fold its results into its site.  With ``workers`` > 1 (and fork
+    available) the jobs are spread over forked processes, largest first: each child inherits the
+    parsed sources and compiled closures, and only the results travel back."""
+    global _FORKED_JOBS
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].size)
+    outputs = {}
+    pool = None
+    if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        try:
+            _FORKED_JOBS = list(jobs)
+            pool = multiprocessing.get_context("fork").Pool(min(workers, len(jobs)))
+        except OSError:
+            pool = None
+    try:
+        if pool is not None:
+            for i, out in pool.imap_unordered(_run_forked, order):
+                outputs[i] = out
+        else:
+            for i in order:
+                outputs[i] = jobs[i].run()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        _FORKED_JOBS = []
+    seen: Dict[int, set] = {}
+    mm_seen: Dict[int, set] = {}
+    for i, job in enumerate(jobs):
+        pr, s, m, values = outputs[i]
+        job.site.paths[job.slot] = pr
+        seen.setdefault(id(job.site), set()).update(s)
+        mm_seen.setdefault(id(job.site), set()).update(m)
+        job.site.values.update(values)
+    for job in jobs:
+        job.site.contexts = len(seen[id(job.site)])
+        job.site.matmul_contexts = len(mm_seen[id(job.site)])
 
 
 def _slice_type_of(bp: BoundPath, spec: pm.ConvSpec) -> str:
@@ -990,7 +1070,21 @@ def check_sources(sources: Sequence[SourceFile], specs, grids, layouts=pm.LAYOUT
         ranges.setdefault(s.path, []).append((cpp.statement_of(_first_stmt(s, decl_start)).start_byte
                                               if _first_stmt(s, decl_start) is not None else decl_start,
                                               s.call.end_byte))
-    return [check_site(comp, index, s, specs, grids, layouts, variant_code, record, ranges, budget) for s in sites]
+    planned = [plan_site(comp, index, s, specs, grids, layouts, variant_code, record, ranges, budget) for s in sites]
+    run_jobs([j for _, jobs in planned for j in jobs], 1 if record else workers())
+    return [res for res, _ in planned]
+
+
+def workers() -> int:
+    """Processes for the path check: the CPUs this process may use (HALO_MIGRATE_JOBS overrides;
+    1 runs everything here)."""
+    env = os.environ.get("HALO_MIGRATE_JOBS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _first_stmt(site: TextSite, start: int):
