@@ -818,6 +818,12 @@ class Compiler:
             # `enable_kernel_stride_folding`) must not stop every path through the function.
             inner = _failing(exc.message, exc.where or where)
 
+        if node.type in UNLOCATED:
+            # a name or a literal: its own failures are attributed to the expression around it, which
+            # saves a wrapper call on every read (most of the evaluator's calls)
+            self._compiled[key] = inner
+            return inner
+
         def located(ctx):
             try:
                 return inner(ctx)
@@ -1022,6 +1028,9 @@ class Compiler:
         except Exception:  # pragma: no cover - defensive
             return None
 
+
+UNLOCATED = frozenset({"identifier", "qualified_identifier", "scoped_identifier", "number_literal", "true", "false",
+                       "parenthesized_expression", "condition_clause"})
 
 STRUCT_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "SlidingWindowConfig": {},
