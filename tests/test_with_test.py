@@ -174,6 +174,16 @@ def test_license_notice_comes_from_the_checkout(tree):
     (root / rt.COPYRIGHT_CONFIG).unlink()
     neighbour = "// SPDX-FileCopyrightText: © 2024 Someone Else\n//\n// SPDX-License-Identifier: Apache-2.0\n"
     assert rt.license_notice(Project(Checkout.open(root)), neighbour) == neighbour
+    # no config and a neighbour without one: sliding_window.hpp's holder; with none anywhere, no holder at all
+    hpp = root / rt.NOTICE_SOURCES[0]
+    hpp.write_text("// SPDX-FileCopyrightText: © 2023 Third Holder\n//\n// SPDX-License-Identifier: Apache-2.0\n"
+                   + hpp.read_text())
+    notice = rt.license_notice(Project(Checkout.open(root)), "// no notice\n")
+    assert "Third Holder" in notice and "2023" not in notice
+    for p in rt.NOTICE_SOURCES:
+        if (root / p).exists():
+            (root / p).write_text("// nothing\n")
+    assert rt.license_notice(Project(Checkout.open(root)), "") == "// SPDX-License-Identifier: Apache-2.0\n"
 
 
 def test_plan_and_describe_mention_the_test(tree):
