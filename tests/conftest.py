@@ -59,6 +59,12 @@ def tree(tmp_path):
     return make
 
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # the suite already runs one worker per CPU: the path check (and the tool run in subprocesses)
+    # stays in one process instead of forking more (tests that are about the fork set it themselves)
+    os.environ.setdefault("HALO_MIGRATE_JOBS", "1")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _spec_cache_in_tmp(tmp_path_factory):
     """verify caches parsed sweep files under the user's cache dir; tests use their own."""
