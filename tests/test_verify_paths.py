@@ -212,7 +212,7 @@ def test_spec_cache_by_blob_id(tmp_path, monkeypatch):
     monkeypatch.setenv("HALO_MIGRATE_CACHE_DIR", str(tmp_path / "cache"))
     root = FIX / "rev-7136" / "before"
     first, w1 = specs_mod.read_checkout_specs(root)
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+    assert len(list((tmp_path / "cache" / "sweep-specs").glob("*.json"))) == 2
 
     def no_parse(*a, **k):
         raise AssertionError("libcst parse on a cached blob")
@@ -220,7 +220,7 @@ def test_spec_cache_by_blob_id(tmp_path, monkeypatch):
     second, w2 = specs_mod.read_checkout_specs(root)
     assert second == first and w2 == w1
     # a damaged entry is ignored (and the file parsed again)
-    for f in (tmp_path / "cache").glob("*.json"):
+    for f in (tmp_path / "cache" / "sweep-specs").glob("*.json"):
         f.write_text("{not json")
     monkeypatch.undo()
     monkeypatch.setenv("HALO_MIGRATE_CACHE_DIR", str(tmp_path / "cache"))
@@ -298,7 +298,7 @@ def test_path_check_result_is_reused_only_for_identical_inputs(tmp_path, monkeyp
     monkeypatch.setenv("HALO_MIGRATE_CACHE_DIR", str(tmp_path / "cache"))
     project, plan = migrated_7136
     first = path_check(project, plan, SPECS[:2], ["wormhole"], plan.model.estimate_variant)
-    assert len(list((tmp_path / "path-check").glob("*.json"))) == 1
+    assert len(list((tmp_path / "cache" / "path-check").glob("*.json"))) == 1
 
     calls = []
     real = pathcheck.check_sources
@@ -314,7 +314,7 @@ def test_path_check_result_is_reused_only_for_identical_inputs(tmp_path, monkeyp
     path_check(project, plan, SPECS[:2], ["wormhole"], plan.model.estimate_variant)
     assert len(calls) == 3
     # a damaged entry is ignored
-    for f in (tmp_path / "path-check").glob("*.json"):
+    for f in (tmp_path / "cache" / "path-check").glob("*.json"):
         f.write_text("{")
     assert result_cache.load(f.stem) is None
 

@@ -7,8 +7,8 @@ edits landed, the evaluation budget, and the tool's own code.  The key is a SHA-
 them, so any change to any of them (one byte of a source file, one spec, one line of the
 evaluator) is a miss and the check runs again; a hit returns exactly what that run returned.
 
-The entries live beside the sweep-spec cache (``HALO_MIGRATE_CACHE_DIR``; an empty value turns
-both off).  Nothing is written into the checkout; an unreadable entry is ignored."""
+The entries live in ``path-check/`` of the tool's cache directory, beside the parsed sweep files
+(``HALO_MIGRATE_CACHE_DIR``; an empty value turns both off).  Nothing is written into the checkout; an unreadable entry is ignored."""
 
 from __future__ import annotations
 
@@ -45,10 +45,10 @@ def key(sources, specs, grids, layouts, variant_code, edited, budget) -> str:
 
 
 def _dir() -> Optional[Path]:
-    from migrator.verify.specs import cache_dir
+    from migrator.verify.specs import cache_root
 
-    d = cache_dir()
-    return None if d is None else d.parent / "path-check"
+    d = cache_root()
+    return None if d is None else d / "path-check"
 
 
 def load(k: str) -> Optional[List[dict]]:

@@ -144,7 +144,7 @@ def sweep_files(root: Path) -> List[Path]:
 # changes.  The specs read from one file are stored under the user's cache directory, keyed by the
 # file's git blob id (the same id `git hash-object` prints) and the reader's version, so a second
 # run, on any checkout with the same file, reads a small JSON file instead.  Set
-# HALO_MIGRATE_CACHE_DIR to move the cache, or to an empty string to turn it off.  Nothing is ever
+# HALO_MIGRATE_CACHE_DIR to move the cache (its sweep-specs/ subdirectory), or to an empty string to turn it off.  Nothing is ever
 # written into the checkout; a cache entry that is unreadable or malformed is ignored.
 
 READER_VERSION = 1
@@ -155,12 +155,19 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def cache_dir() -> Optional[Path]:
+def cache_root() -> Optional[Path]:
+    """The tool's cache directory: ``HALO_MIGRATE_CACHE_DIR`` (empty: no cache), else
+    ``$XDG_CACHE_HOME/halo-migrate`` (``~/.cache/halo-migrate``).  Each kept thing has a subdirectory."""
     env = os.environ.get("HALO_MIGRATE_CACHE_DIR")
     if env is not None:
         return Path(env) if env.strip() else None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "halo-migrate" / "sweep-specs"
+    return Path(base) / "halo-migrate"
+
+
+def cache_dir() -> Optional[Path]:
+    root = cache_root()
+    return None if root is None else root / "sweep-specs"
 
 
 def _cache_file(blob: str) -> Optional[Path]:
