@@ -418,7 +418,7 @@ def _takes_slice_config(type_text: str) -> bool:
     return "Conv2dSliceConfig" in type_text and "optional" not in type_text
 
 
-def _root_param(name: str, type_text: str, variant: Dict[str, Any]):
+def _root_param(name: str, type_text: str, variant: Dict[str, Any], root: str = ""):
     if name == "padding" and re.search(r",\s*4\s*>", type_text):
         return lambda ctx: ctx.entry["padding_n4"]
     if "SliceType" in type_text:
@@ -443,8 +443,13 @@ def _root_param(name: str, type_text: str, variant: Dict[str, Any]):
                     "compute_kernel_config": e["compute_config"]}
         return params
 
+    unreached = root and root not in ENTRIES
+
     def by_name(ctx):
         if name not in ctx.entry:
+            if unreached:  # a helper no modelled entry calls: no spec says what its parameters hold
+                raise PathEvalError(f"`{root}` is called from no modelled entry ({', '.join(ENTRIES[:3])}, ...), so "
+                                    f"no conv spec gives its parameter `{name}` a value")
             raise PathEvalError(f"`{name}`: entry parameter with no modelled value")
         return ctx.entry[name]
     return by_name
@@ -452,7 +457,7 @@ def _root_param(name: str, type_text: str, variant: Dict[str, Any]):
 
 def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str, Any]) -> BoundPath:
     root = path.steps[0]
-    params = {p.name: _root_param(p.name, p.type_text, variant) for p in cpp.parameters(root.callee)}
+    params = {p.name: _root_param(p.name, p.type_text, variant, root.name) for p in cpp.parameters(root.callee)}
     frame = comp.frame(root.callee_src, root.callee, params, label=root.name)
     conditions: List[Tuple[Any, bool, str]] = []
     layout_args: List[Any] = []
