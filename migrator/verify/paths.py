@@ -920,7 +920,14 @@ class Compiler:
         if t == "field_expression":
             base = self.expr(node.child_by_field_name("argument"), frame)
             fld = self._t(frame, node.child_by_field_name("field"))
-            return lambda ctx: _member(base(ctx), fld, text)
+            def member(ctx):
+                o = base(ctx)
+                if type(o) is Obj:  # the common case first: a modelled object's attribute
+                    d = o.__dict__
+                    if fld in d:
+                        return d[fld]
+                return _member(o, fld, text)
+            return member
         if t == "call_expression":
             return self._call(node, frame, text)
         if t == "compound_literal_expression":
@@ -982,11 +989,15 @@ class Compiler:
             args = [self.expr(a, frame) for a in arg_nodes]
             pnames = self.index.decl_params.get(name, []) if name in NAMED_BUILTINS else []
 
-            def builtin(ctx):
+            if not pnames:
+                def builtin(ctx):
+                    return b(ctx, {}, [a(ctx) for a in args])
+                return builtin
+
+            def named_builtin(ctx):
                 pos = [a(ctx) for a in args]
-                named = {pnames[i]: v for i, v in enumerate(pos) if i < len(pnames)}
-                return b(ctx, named, pos)
-            return builtin
+                return b(ctx, dict(zip(pnames, pos)), pos)
+            return named_builtin
         inline = self._inline(name, arg_nodes, frame, text)
         if inline is not None:
             return inline
