@@ -246,8 +246,7 @@ def _apply(plan, checkout, args) -> int:
                          "or use --dry-run / --patch / --branch")
     from migrator.engine.deliver.writer import write_all
 
-    crash = os.environ.get("HALO_MIGRATE_TEST_CRASH_AFTER")
-    write_all(checkout.root, plan.originals, new, _crash_after=int(crash) if crash else None, created=plan.created)
+    write_all(checkout.root, plan.originals, new, created=plan.created)
     print(f"migrated {len(new)} files in {checkout.root}")
     return 0
 
@@ -271,29 +270,17 @@ def _numeric_check(plan, checkout) -> list[dict]:
 
 
 def _write_outside(path: Path, data: bytes, root: Path) -> None:
-    """Write the patch file whole or not at all (a temp file beside it, renamed; removed on failure)."""
-    import tempfile
-
+    """Write the patch file whole or not at all (writer.write_atomic)."""
+    from migrator.engine.deliver.writer import write_atomic
     from migrator.errors import BadPath
 
     if path.is_dir():
         raise BadPath(f"{path}: cannot write the patch there (it is a directory)")
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a patch file is an ordinary file
-        os.replace(tmp, path)
-        tmp = None
+        write_atomic(path, data)
     except OSError as exc:
         raise BadPath(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _note(args, note: str | None) -> None:

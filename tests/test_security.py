@@ -331,28 +331,33 @@ def test_subprocess_and_git_calls_pass_lists():
     assert not offenders, offenders
 
 
-def test_git_is_always_run_with_fsmonitor_and_hooks_disabled():
-    from migrator.engine.checkout import SAFE_GIT
+def test_git_is_always_run_with_fsmonitor_and_hooks_disabled(monkeypatch, tmp_path):
+    import subprocess as sp
+
+    from migrator.engine import gitcmd
+    from migrator.engine.checkout import Checkout
     from migrator.engine.deliver import git as gitops
 
-    assert "core.fsmonitor=false" in SAFE_GIT and "core.hooksPath=/dev/null" in SAFE_GIT
+    assert "core.fsmonitor=false" in gitcmd.SAFE_GIT and "core.hooksPath=/dev/null" in gitcmd.SAFE_GIT
     seen = []
 
-    class FakeGit:
-        def execute(self, command, **kwargs):
-            seen.append(command)
-            return ""
+    def fake_run(argv, **kwargs):
+        seen.append(argv)
+        return sp.CompletedProcess(argv, 0, b"", b"")
+
+    monkeypatch.setattr(gitcmd.subprocess, "run", fake_run)
 
     class FakeRepo:
-        git = FakeGit()
+        working_dir = str(tmp_path)
 
     gitops.run(FakeRepo(), "status")
-    assert seen and all(cmd[:len(SAFE_GIT)] == SAFE_GIT for cmd in seen), seen
-    # every other place that starts git on a checkout goes through run(); HEAD's blobs and trees are
-    # read through GitPython's object database (`git cat-file --batch`: no hook, filter or fsmonitor) (demo.py only
-    # runs git on the temporary repository it creates itself from the bundled fixture)
+    (tmp_path / ".git").mkdir()
+    Checkout.open(tmp_path).cpp_files()  # git ls-files
+    assert len(seen) == 2 and all(cmd[:len(gitcmd.SAFE_GIT)] == gitcmd.SAFE_GIT for cmd in seen), seen
+    # every other place that starts git goes through gitcmd; HEAD's blobs and trees are read through
+    # GitPython's object database (`git cat-file --batch`: no hook, filter or fsmonitor)
     for path in _python_sources():
         text = path.read_text(encoding="utf-8")
         for lineno, line in enumerate(text.splitlines(), 1):
             if '["git"' in line.replace(" ", "") or "['git'" in line.replace(" ", ""):
-                assert path.name in ("checkout.py", "git.py", "demo.py"), f"{path}:{lineno} starts git directly"
+                assert path.name == "gitcmd.py", f"{path}:{lineno} starts git directly"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from migrator.engine import cpp
+from migrator.engine import cpp, dataflow
 from migrator.engine.edits import Edit, EditSet
 from migrator.engine.locate import find_occurrences, function_nodes
 from migrator.engine.project import Project
@@ -20,7 +20,7 @@ from migrator.recipe import names
 from migrator.recipe.bindings import Binding, bind
 from migrator.recipe.facts import SiteFacts, analyze
 from migrator.recipe.checkout_model import CheckoutModel, read_model
-from migrator.recipe.rewrite import expression_roots, rewrite_site
+from migrator.recipe.rewrite import rewrite_site
 from migrator.recipe.slice_geometry import INPUT_HW as SLICE_INPUT_HW
 from migrator.recipe.slice_geometry import INPUT_HW_TYPE as SLICE_INPUT_TYPE
 from migrator.recipe.slice_geometry import PADDING as SLICE_PADDING
@@ -429,7 +429,7 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
             if not args or cpp.text(args[0]) != sp.config_name:
                 continue
             for b in sp.bindings:
-                for ident in expression_roots(b.expr):
+                for ident in dataflow.names_needed(b.expr):
                     if ident not in scope and ident not in _KNOWN_FREE:
                         raise PostconditionFailed(
                             f"{sp.path}: `{ident}` used for {b.field} is not in scope at the rewritten call")

@@ -283,18 +283,6 @@ def _simple_declaration(stmt: ts.Node, call: ts.Node):
     return None
 
 
-def expression_roots(expr: str) -> list[str]:
-    """Identifiers an emitted expression needs in scope: not members after `.`/`->`, not callees,
-    not namespace qualifiers."""
-    out = []
-    for m in re.finditer(r"(?<![\w.>:])([A-Za-z_]\w*)", expr):
-        tail = expr[m.end():].lstrip()
-        if tail.startswith(("(", "::")):
-            continue
-        out.append(m.group(1))
-    return out
-
-
 def raise_unsupported(site: Site, why: str):
     from migrator.errors import UnsupportedShape
 

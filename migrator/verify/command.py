@@ -1,7 +1,7 @@
 """`halo-migrate verify`: check every rewrite numerically against the reference model.
 
-Pending sites come from the in-memory plan (``build_plan``); already-migrated sites are read back
-from the code (:mod:`migrator.verify.from_code`).  Specs: the checkout's own conv2d sweep files,
+The sites are the exact calls of the migrated text: the in-memory plan's new bytes for pending
+rewrites, the checkout's own text for sites migrated already (by this tool or by hand).  Specs: the checkout's own conv2d sweep files,
 the bundled default set, and ``--specs FILE``.  Exit 0 when every rewrite matches the runtime
 halo config, 1 on any mismatch, 2 on error.
 """
@@ -14,8 +14,7 @@ from typing import List, Optional, Sequence
 
 from migrator import __version__
 from migrator.errors import MigrateError
-from migrator.verify.core import SiteInput, SiteResult, estimate_variant_code, site_from_plan, verify_sites
-from migrator.verify.evaluate import EvalError
+from migrator.verify.core import estimate_variant_code
 from migrator.verify.placement import GRIDS, LAYOUTS, ConvSpec
 from migrator.verify.specs import SpecsError, collect_specs
 
@@ -32,26 +31,12 @@ def parse_grids(text: Optional[str]) -> List[str]:
     return list(dict.fromkeys(names))
 
 
-def gather_sites(checkout) -> tuple:
-    """(plan, sites): the plan's pending sites plus the migrated ones read from the code."""
-    from migrator.engine.project import Project
-    from migrator.recipe.plan import build_plan
-    from migrator.verify.from_code import sites_from_code
-
-    project = Project(checkout)
-    plan = build_plan(project)
-    sites: List[SiteInput] = [site_from_plan(s) for s in plan.sites]
-    if plan.state in ("migrated", "partially-migrated"):
-        sites += sites_from_code(project)
-    return plan, sites
-
-
-def verify_report(root: str, plan, sites, specs: Sequence[ConvSpec], grids: Sequence[str],
+def verify_report(root: str, plan, specs: Sequence[ConvSpec], grids: Sequence[str],
                   spec_sources=None, warnings=None, quiet: bool = False, project=None,
                   budget: Optional[int] = None) -> dict:
     """The verify document.  The sites are the exact calls of the migrated text (the plan's new
     bytes for pending rewrites, the checkout's own text for hand migrations), each evaluated along
-    every call path from the entry functions (``sites`` is kept for callers; it is not used)."""
+    every call path from the entry functions."""
     from migrator.engine.project import Project
     from migrator.verify.core import path_check, refusal
 
@@ -101,7 +86,7 @@ def run_verify(checkout, args) -> int:
     from migrator.verify.core import VERIFY_BUDGET
 
     budget = None if getattr(args, "all_paths", False) else VERIFY_BUDGET
-    report = verify_report(str(checkout.root), plan, [], specset.specs, grids, specset.sources, specset.warnings,
+    report = verify_report(str(checkout.root), plan, specset.specs, grids, specset.sources, specset.warnings,
                            quiet=getattr(args, "quiet", False), project=project, budget=budget)
     _add_compile_verdict(report, checkout, plan, args)
     fmt = getattr(args, "format", "text") or "text"
