@@ -6,7 +6,7 @@ from migrator.engine import cpp
 from migrator.engine.edits import Edit, EditSet
 from migrator.engine.locate import find_occurrences
 from migrator.engine.refactor import add_argument, add_parameter, delete_statement
-from migrator.engine.render import render, required_variables
+from migrator.recipe.render import halo_templates, render
 from migrator.engine.scope import bare_type, scope_at
 from migrator.engine.source import SourceFile
 from migrator.errors import EditConflict, TemplateError
@@ -48,7 +48,7 @@ def test_crlf_files_get_crlf_insertions():
 
 # ---- rendering ----------------------------------------------------------------------------------
 def test_an_unbound_template_variable_fails_before_rendering():
-    assert {"config_type", "config_name", "bindings", "result_name"} <= required_variables("call_site.cpp.j2")
+    assert {"config_type", "config_name", "bindings", "result_name"} <= halo_templates().required_variables("call_site.cpp.j2")
     with pytest.raises(TemplateError, match="no value bound for .*shard_shape"):
         render("call_site.cpp.j2", config_type="T", config_name="c", bindings=[], result_type="uint32_t",
                result_name="r", qualifier="", scale="", wrap=False)

@@ -23,7 +23,7 @@ from migrator.engine.gitcmd import run_git
 from migrator.engine.edits import Edit, EditSet
 from migrator.engine.locate import find_occurrences
 from migrator.engine.project import Project
-from migrator.engine.render import render
+from migrator.recipe.render import render
 from migrator.engine.source import SourceFile
 from migrator.errors import PostconditionFailed, UnsupportedShape
 from migrator.recipe import names

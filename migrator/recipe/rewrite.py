@@ -11,9 +11,10 @@ import tree_sitter as ts
 from migrator.engine import cpp
 from migrator.engine.edits import Edit
 from migrator.engine.refactor import rename_format_labels, rename_in_block
-from migrator.engine.render import indent_lines, render
+from migrator.engine.render import indent_lines
 from migrator.engine.scope import PREPROC_BRANCHES
 from migrator.recipe import names
+from migrator.recipe.render import render
 from migrator.recipe.bindings import Binding
 from migrator.recipe.facts import SiteFacts
 from migrator.recipe.site import Site
