@@ -134,9 +134,14 @@ class Recipe(ABC):
         """The `verify` command: by default, the plan and its check (no document of its own)."""
         from migrator.engine.project import Project
 
+        from migrator import PROG, __version__
+
         changes = self.plan(Project(checkout), options)
-        result = self.check(changes, checkout, options) if changes.pending else None
-        return VerifyResult(changes, {"checked": result is not None}, ok=True)
+        result = self.check(changes, checkout, options) if changes.pending else None  # raises to refuse
+        document = {"schema_version": 1, "tool": PROG, "version": __version__, "recipe": self.name,
+                    "root": changes.root, "state": changes.state, "pending": changes.pending,
+                    "checked": result is not None, "ok": True}
+        return VerifyResult(changes, document, ok=True)
 
     def words(self, state: str) -> str:
         return self.state_words.get(state, state)
