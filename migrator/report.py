@@ -5,8 +5,10 @@ reports, the verify report and the pull-request description all come from `md_ta
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from migrator import PROG, __version__
+from migrator.document import PATH, doc, document_schema, to_json
 from migrator.engine.deliver.diff import diffstat
 from migrator.engine.recipe import Changes, Finding, Recipe
 
@@ -36,23 +38,71 @@ def files_table(changes: Changes) -> str:
     return md_table(("file", "+", "−"), [(f"`{p}`", a, d) for p, a, d in rows])
 
 
+@dataclass
+class FileChange:
+    """One file the migration changes."""
+
+    __schema_name__ = "file"
+    path: str = doc(ref=PATH)
+    insertions: int = doc("Inserted lines in this file.", minimum=0)
+    deletions: int = doc("Deleted lines in this file.", minimum=0)
+
+
+@dataclass
+class PlanDocument:
+    """What `plan` and `check` print with `--format json`, for any recipe (the recipe's own fields follow
+    `pending`)."""
+
+    schema_version: int = doc("Version of this JSON format (independent of the tool version); bumped only on "
+                              "incompatible changes.", const=1)
+    tool: str = doc(f'Always "{PROG}"; lets a consumer recognise the document.', const=PROG)
+    version: str = doc(f'Version of {PROG} that produced the document (the package version, e.g. "0.1.0").',
+                       minLength=1)
+    recipe: str = doc("The recipe that made the plan (`--recipe`).")
+    root: str = doc("Absolute path of the checkout that was scanned (the PATH argument, resolved).", minLength=1)
+    state: str = doc("Where the checkout stands.")
+    pending: bool = doc("True when applying the migration would change at least one file (then `check` exits 1); "
+                        "`files` lists them.")
+    files: list[FileChange] = doc("Every file the migration changes, sorted by path, with its diffstat. Empty when "
+                                  "nothing is pending.")
+    insertions: int = doc("Total inserted lines over `files` (as in `git diff --stat`; before clang-format runs on "
+                          "`apply`).", minimum=0)
+    deletions: int = doc("Total deleted lines over `files`.", minimum=0)
+    steps: list[str] = doc("Human-readable, ordered list of what `apply` will do. Wording is not stable; do not "
+                           "parse it.")
+    warnings: list[str] = doc("Human-readable notes for a reviewer. Wording is not stable.")
+
+
 def plan_dict(changes: Changes, recipe: Recipe) -> dict:
     rows, ins, dels = diffstat(changes.originals, changes.new_contents)
-    return {
-        "schema_version": 1,
-        "tool": PROG,
-        "version": __version__,
-        "recipe": recipe.name,
-        "root": changes.root,
-        "state": changes.state,
-        "pending": changes.pending,
-        **changes.report_fields(),
-        "files": [{"path": p, "insertions": a, "deletions": d} for p, a, d in rows],
-        "insertions": ins,
-        "deletions": dels,
-        "steps": changes.steps,
-        "warnings": changes.warnings,
-    }
+    document = to_json(PlanDocument(
+        1, PROG, __version__, recipe.name, changes.root, changes.state, changes.pending,
+        [FileChange(p, a, d) for p, a, d in rows], ins, dels, list(changes.steps), list(changes.warnings)))
+    own = changes.report_fields()
+    if own is None:
+        return document
+    out = {}
+    for key, value in document.items():
+        out[key] = value
+        if key == "pending":
+            out.update(to_json(own))
+    return out
+
+
+def plan_schema(recipe: Recipe) -> dict:
+    """The JSON Schema of `recipe`'s plan document, generated from PlanDocument and the recipe's report_model."""
+    states = "; ".join(f'"{k}": {v}' for k, v in recipe.state_words.items())
+    return document_schema(
+        PlanDocument, f"urn:{PROG}:schema:plan:{recipe.name}",
+        f"{PROG} plan / check JSON output ({recipe.name})",
+        f"The document printed by `{PROG} --recipe {recipe.name} plan PATH --format json` and `check PATH --format "
+        "json` (the same document; `check` differs only in its exit code: 0 nothing to do, 1 migration pending). "
+        f"Recipe {recipe.name}: {recipe.description} Paths are relative to `root` and use forward slashes; line "
+        "numbers are 1-based and refer to the tree as it is now (before the migration). Errors never produce this "
+        "document: they are one line on stderr and exit code 2.",
+        recipe.report_model, "pending",
+        {"recipe": {"const": recipe.name}, "state": {"enum": list(recipe.state_words),
+                                                     "description": f"Where the checkout stands. {states}."}})
 
 
 def render_plan(changes: Changes, recipe: Recipe, fmt: str) -> str:

@@ -103,6 +103,10 @@ def test_check_plan_and_formats(basic):
     assert rc == 0, err
     doc = json.loads(out)
     assert doc["recipe"] == NAME and doc["pending"] and doc["state"] == "pending"
+    jsonschema = pytest.importorskip("jsonschema")
+    from migrator.report import plan_schema
+
+    jsonschema.Draft202012Validator(plan_schema(get(NAME))).validate(doc)
     assert len(doc["renamed"]) == 7 and {f["path"] for f in doc["files"]} == {
         OP, "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d_utils.cpp", "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d_utils.hpp"}
     rc, out, _ = run_cli("plan", basic, "--recipe", NAME, "--format", "markdown")

@@ -93,9 +93,10 @@ class Changes:
         """Lines under the state line of the text report (e.g. what the recipe found in the tree)."""
         return []
 
-    def report_fields(self) -> dict:
-        """The recipe's own fields of the JSON document (documented in its schema)."""
-        return {}
+    def report_fields(self) -> Any:
+        """The recipe's own fields of the JSON document: an instance of its `report_model` (a dataclass whose
+        fields are documented with `migrator.document.doc`; the schema is generated from it), or None."""
+        return None
 
     def template_context(self, check=None) -> dict:
         """Extra variables for the recipe's commit message and PR description templates (`check`: what the
@@ -108,6 +109,7 @@ class Recipe(ABC):
     description: ClassVar[str]
     prefilter: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[tuple[Option, ...]] = ()
+    report_model: ClassVar[type | None] = None  # the dataclass of Changes.report_fields() (JSON + schema)
     state_words: ClassVar[Mapping[str, str]] = {
         "pending": "migration pending",
         "migrated": "already migrated; nothing to do",

@@ -95,9 +95,7 @@ def build_plan(project: Project, with_test: bool = False) -> MigrationPlan:
     add = EditBook()
 
     # 1. sites, and what is true at each (facts.py)
-    sites = [make_site(project, occ, model.estimate_params) for occ in model.calls]
-    for site in sites:
-        site.project_helpers = dict(model.helpers)
+    sites = [make_site(project, occ, model.estimate_params, model.helpers) for occ in model.calls]
     param_types = _estimate_param_types(model)
     local_names: set[str] = set()
     facts = [analyze(site, param_types, local_names) for site in sites]

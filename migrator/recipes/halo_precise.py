@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from migrator.engine.recipe import Changes, Option, Recipe, VerifyResult
 from migrator.recipe import names
+from migrator.recipe.report import HaloPlanFields
 
 
 class HaloPrecise(Recipe):
@@ -26,6 +27,7 @@ class HaloPrecise(Recipe):
         Option("--all-paths", "evaluate every spec on every call path (default: a large tree's specs are spread over "
                "the paths, so that together they still cover every spec)", ("verify",)),
     )
+    report_model = HaloPlanFields
     state_words = {
         "pending": "migration pending",
         "partially-migrated": "partially migrated; the rest is pending",

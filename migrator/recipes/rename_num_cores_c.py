@@ -13,11 +13,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from migrator.document import LINE, PATH, doc
 from migrator.engine.recipe import Changes, Finding, Recipe, Row
 
 OLD = "get_num_cores_channels_from_parallel_config"
 NEW = "get_num_cores_c_from_parallel_config"
 RENAMED = ("call", "declaration", "definition", "using", "reference")
+
+
+@dataclass
+class MentionDoc:
+    """One mention of the old name that is renamed."""
+
+    __schema_name__ = "mention"
+    file: str = doc(ref=PATH)
+    line: int = doc(ref=LINE)
+    kind: str = doc("What the mention is.", enum=list(RENAMED))
+    function: str = doc('The enclosing function ("" at namespace scope).')
+
+
+@dataclass
+class RenameFields:
+    """The rename recipe's fields of the plan document."""
+
+    renamed: list[MentionDoc] = doc(f"Every mention of {OLD} that becomes {NEW}, in file then line order.")
 
 
 @dataclass
@@ -33,8 +52,8 @@ class Renaming(Changes):
                         annotation=f"{OLD} is renamed {NEW} (run `halo-migrate --recipe rename-num-cores-c apply`)")
                 for path, ms in sorted(by_file.items())]
 
-    def report_fields(self) -> dict:
-        return {"renamed": [{"file": p, "line": ln, "kind": k, "function": fn} for p, ln, k, fn in self.mentions]}
+    def report_fields(self) -> RenameFields:
+        return RenameFields([MentionDoc(p, ln, k, fn) for p, ln, k, fn in self.mentions])
 
     def template_context(self, check=None) -> dict:
         return {"old": OLD, "new": NEW, "mentions": self.mentions}
@@ -44,6 +63,7 @@ class RenameNumCoresC(Recipe):
     name = "rename-num-cores-c"
     description = f"Rename ttnn's {OLD} to {NEW} everywhere it is declared, defined, called or referenced."
     prefilter = (OLD, NEW)
+    report_model = RenameFields
     state_words = {
         "pending": f"{OLD} is still used; rename pending",
         "migrated": f"already renamed to {NEW}; nothing to do",
