@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     recipes = all_recipes()
     p = _Parser(prog=PROG, description="Migrate C++ code of a tt-metal checkout, reviewably. Recipes: "
-                + "; ".join(f"{r.name}: {r.description}" for r in recipes))
+                + "; ".join(f"{r.name}: {r.description.rstrip('.')}" for r in recipes) + ".")
     _global_options(p, "top")
     common = _Parser(add_help=False)
     _global_options(common, "sub")

@@ -172,6 +172,8 @@ def render_verify(result, recipe: Recipe, fmt: str, with_markdown: bool = True) 
     if own is not None:
         return own(doc, with_markdown=with_markdown) if fmt == "github" else own(doc)
     verdict = "ok" if result.ok else "not ok"
+    if not doc.get("checked", True):
+        verdict += " (no check of its own: the plan re-parses and leaves nothing behind)"
     lines = [f"{doc['root']}: verify ({recipe.name}; {recipe.words(doc['state'])}): {verdict}"]
     lines += compile_lines(doc)
     if fmt == "markdown":
