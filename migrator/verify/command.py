@@ -8,7 +8,6 @@ halo config, 1 on any mismatch, 2 on error.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import List, Optional, Sequence
 
