@@ -6,7 +6,7 @@ its options (flags the command line adds for it), the directory of its Jinja tem
 
 - ``plan(project, options) -> Changes``: every file's new bytes, what the reports show (findings), the
   steps, warnings; a refusal is a raised :class:`~migrator.errors.MigrateError` (one line, nothing written);
-- ``check(changes, checkout, options)``: optional, runs before anything is written or committed (the halo
+- ``check(changes, checkout, options)``: optional, runs before anything is written or committed (the default
   recipe's numeric verification plugs in here); raises to refuse, returns what the PR text may quote;
 - ``verify(checkout, options)``: the ``verify`` command's document (by default: the plan and its check).
 
