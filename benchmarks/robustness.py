@@ -123,7 +123,9 @@ def run_kill_points() -> tuple[int, int, int]:
         planned = build_plan(Project(Checkout.open(root))).new_contents
         points = len(planned)
         for k in range(points):
-            res = _cli(root, "apply", root, "--no-format", env={"HALO_MIGRATE_TEST_CRASH_AFTER": str(k)})
+            from conftest import run_cli_killed_at_write
+
+            res = subprocess.CompletedProcess([], *run_cli_killed_at_write(k, "apply", root, "--no-format"))
             journal = root / ".git" / "halo-migrate.journal"
             ok = res.returncode == -9 and journal.exists()
             rec = _cli(root, "apply", root, "--recover") if k % 2 == 0 else _cli(root, "check", root)

@@ -6,30 +6,32 @@ Exit codes: 0 success / nothing to do, 1 migration pending (check) or a verify m
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from migrator import __version__
+from migrator import PROG, __version__
 from migrator.compile_step import add_compile_args, compile_check
 from migrator.errors import DirtyFiles, MigrateError
 
 FORMATS = ("text", "json", "markdown", "github")
+DEFAULT_RECIPE = "halo-precise"
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (exit 2) like every other refusal."""
 
     def error(self, message):
-        self.exit(2, f"halo-migrate: usage: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"{PROG}: usage: {message} (see `{self.prog} --help`)\n")
 
 
 def _global_options(parser: argparse.ArgumentParser, where: str) -> None:
     """-q/-v/--debug/-V, valid before the subcommand (`where`="top") and after it ("sub"). After it
     they default to SUPPRESS, so a subcommand parser never overwrites what was given before it."""
     dflt = {} if where == "top" else {"default": argparse.SUPPRESS}
-    parser.add_argument("-V", "--version", action="version", version=f"halo-migrate {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--recipe", metavar="NAME", help=f"the migration to run (default: {DEFAULT_RECIPE}; "
+                        "`describe --help` lists them)", **({"default": DEFAULT_RECIPE} if where == "top" else dflt))
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or notes on stderr", **dflt)
     parser.add_argument("-v", "--verbose", action="count", help="say more on stderr (where the checkout root is, "
                         "which lock is held)", **({"default": 0} if where == "top" else dflt))
@@ -37,9 +39,11 @@ def _global_options(parser: argparse.ArgumentParser, where: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="halo-migrate", description=(
-        "Replace tt-metal's estimate_halo_output_elems with the exact halo size "
-        "(sliding_window::calculate_precise_halo_output_elems)."))
+    from migrator.recipes import all_recipes
+
+    recipes = all_recipes()
+    p = _Parser(prog=PROG, description="Migrate C++ code of a tt-metal checkout, reviewably. Recipes: "
+                + "; ".join(f"{r.name}: {r.description.rstrip('.')}" for r in recipes) + ".")
     _global_options(p, "top")
     common = _Parser(add_help=False)
     _global_options(common, "sub")
@@ -51,14 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a tt-metal checkout or a directory inside it (default: the current directory)")
         return sp
 
-    with_test = dict(action="store_true", help="also add a gtest pinning calculate_precise_halo_output_elems to the "
-                     "ttnn C++ unit tests, listed in their CMakeLists.txt")
-    for name, help_ in (("plan", "show sites, bindings with provenance, threading and files to touch"),
+    def recipe_options(sp, command):
+        """Every recipe's options for `command` (a flag two recipes share is added once)."""
+        seen = set()
+        for r in recipes:
+            for opt in r.options:
+                if command in opt.commands and opt.flag not in seen:
+                    seen.add(opt.flag)
+                    sp.add_argument(opt.flag, **opt.argparse_kwargs())
+
+    for name, help_ in (("plan", "show what the recipe changes, each value and where it comes from, the files to touch"),
                         ("check", "exit 0 if nothing to do, 1 if a migration is pending, 2 on error")):
         sp = with_path(name, help_)
         sp.add_argument("--format", choices=FORMATS, default="text")
-        if name == "plan":
-            sp.add_argument("--with-test", **with_test)
+        recipe_options(sp, name)
     sp = with_path("apply", "migrate the tree (or --dry-run / --patch / --branch)")
     sp.add_argument("--dry-run", action="store_true", help="print the unified diff, write nothing")
     sp.add_argument("--patch", metavar="FILE", help="write a `git am`-able patch to FILE")
@@ -67,20 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-format", action="store_true", help="do not run clang-format on changed lines")
     sp.add_argument("--recover", action="store_true", help="undo an interrupted apply and exit")
     sp.add_argument("--no-verify", action="store_true",
-                    help="skip the numeric check of every rewrite (on by default; a mismatch refuses the apply)")
-    sp.add_argument("--with-test", **with_test)
+                    help="skip the recipe's check of every rewrite (on by default; a failure refuses the apply)")
+    recipe_options(sp, "apply")
     add_compile_args(sp)
-    sp = with_path("verify", "check every rewrite numerically against the reference model")
+    sp = with_path("verify", "run the recipe's check of every rewrite and report it")
     sp.add_argument("--format", choices=FORMATS, default="text")
-    sp.add_argument("--specs", metavar="FILE", help="extra conv specs (JSON like conv2d_short_sweep_specs.json)")
-    sp.add_argument("--grids", default="wormhole,blackhole", help="compute grids to evaluate")
+    recipe_options(sp, "verify")
     add_compile_args(sp)
-    sp.add_argument("--all-paths", action="store_true",
-                    help="evaluate every spec on every call path (default: a large tree's specs are spread over "
-                         "the paths, so that together they still cover every spec)")
     sp = with_path("describe", "print the pull-request description for the pending migration")
-    sp.add_argument("--no-verify", action="store_true", help="leave the numeric tables out")
-    sp.add_argument("--with-test", **with_test)
+    sp.add_argument("--no-verify", action="store_true", help="leave the recipe's check (its tables) out")
+    recipe_options(sp, "describe")
     add_compile_args(sp)
     sp = sub.add_parser("demo", help="run on a bundled tt-metal-shaped fixture in a temp dir", parents=[common])
     sp.add_argument("--keep", action="store_true", help="keep the temp dir and print its path")
@@ -102,12 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return exc.exit_code
     except KeyboardInterrupt:
-        print("halo-migrate: interrupted; nothing was written", file=sys.stderr)
+        print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
         if args.debug:
             raise
-        print(f"halo-migrate: internal error: {exc.__class__.__name__}: {exc} (run with --debug for details)",
+        print(f"{PROG}: internal error: {exc.__class__.__name__}: {exc} (run with --debug for details)",
               file=sys.stderr)
         return 2
 
@@ -119,6 +125,16 @@ def _reject_conflicts(args) -> None:
     """Options that cannot be combined are refused, never silently merged."""
     from migrator.errors import UsageError
 
+    if args.command != "demo":
+        from migrator.recipes import all_recipes, get
+
+        recipe = get(args.recipe)
+        own = {o.flag for o in recipe.options}
+        for other in all_recipes():
+            for opt in other.options:
+                if opt.flag not in own and args.command in opt.commands and \
+                        getattr(args, opt.dest, None) not in (None, False, opt.default):
+                    raise UsageError(f"{opt.flag} is an option of the recipe {other.name}, not of {recipe.name}")
     if args.command != "apply":
         return
     given = [f"--{m.replace('_', '-')}" for m in _APPLY_MODES if getattr(args, m, None)]
@@ -129,7 +145,7 @@ def _reject_conflicts(args) -> None:
 
 
 def _painted(line: str) -> str:
-    """`halo-migrate: <kind>: ...` with the kind in colour where colour is wanted (see progress.py)."""
+    """`<prog>: <kind>: ...` with the kind in colour where colour is wanted (see progress.py)."""
     from migrator.progress import paint
 
     head, sep, rest = line.partition(": ")
@@ -140,6 +156,11 @@ def _painted(line: str) -> str:
     return f"{head}: {paint(kind, colour, sys.stderr)}: {msg}"
 
 
+def _options(recipe, args) -> dict:
+    """The recipe's options from the command line, by name (`with_test`, `specs`, ...), and -q."""
+    return {**{o.dest: getattr(args, o.dest, o.default) for o in recipe.options}, "quiet": args.quiet}
+
+
 def _dispatch(args, held: ExitStack) -> int:
     if args.command == "demo":
         from migrator.demo import run_demo
@@ -147,90 +168,117 @@ def _dispatch(args, held: ExitStack) -> int:
         return run_demo(keep=args.keep)
     from migrator.engine.checkout import Checkout
     from migrator.engine.deliver.writer import recover
+    from migrator.recipes import get
 
+    recipe = get(args.recipe)
     checkout = Checkout.open(args.path, discover=True)  # from a subdirectory too, like git
     from migrator.engine.deliver.lock import checkout_lock
 
     lock = held.enter_context(checkout_lock(checkout.root))  # until this command is done; recovery runs under it
     if args.verbose and not args.quiet:
-        print(f"halo-migrate: checkout {checkout.root} ({'git' if checkout.is_git else 'not a git repository'}); "
-              f"holding {lock}", file=sys.stderr)
+        print(f"{PROG}: checkout {checkout.root} ({'git' if checkout.is_git else 'not a git repository'}); "
+              f"holding {lock}; recipe {recipe.name}", file=sys.stderr)
     if args.command in ("plan", "check", "apply", "describe", "verify"):
-        from migrator.recipe.names import PREFILTER
-
-        checkout.start_prime(*PREFILTER)  # overlaps the tree scan with the imports below
+        checkout.start_prime(*recipe.prefilter)  # overlaps the tree scan with the imports below
     restored = recover(checkout.root)
     if restored:
         checkout.discard_prime()
     if restored and not args.quiet:
-        print(_painted(f"halo-migrate: note: restored {len(restored)} file(s) left by an interrupted apply"),
+        print(_painted(f"{PROG}: note: restored {len(restored)} file(s) left by an interrupted apply"),
               file=sys.stderr)
     if args.command == "apply" and args.recover:
         print(f"recovered {len(restored)} file(s)" if restored else "nothing to recover")
         return 0
+    options = _options(recipe, args)
     if args.command == "verify":
-        from migrator.verify.command import run_verify
-
-        return run_verify(checkout, args)
+        return _verify(recipe, checkout, args, options)
 
     from migrator.engine.project import Project
-    from migrator.recipe.plan import build_plan
 
-    plan = build_plan(Project(checkout), with_test=getattr(args, "with_test", False))
-    if args.command in ("plan", "check", "describe") and plan.pending:
+    changes = recipe.plan(Project(checkout), options)
+    if args.command in ("plan", "check", "describe") and changes.pending:
         # line counts and diffs as `apply` delivers them: after clang-format (notes are apply's to print)
         from migrator.engine.formatting import format_changed_lines
 
-        plan.new_contents, _notes = format_changed_lines(checkout.root, plan.originals, plan.new_contents)
+        changes.new_contents, _notes = format_changed_lines(checkout.root, changes.originals, changes.new_contents)
     if args.command in ("plan", "check"):
         from migrator.report import render_plan
 
-        _emit(render_plan(plan, args.format))
+        _emit(render_plan(changes, recipe, args.format))
         if args.format == "github":
-            _step_summary(plan)
+            from migrator.github import write_step_summary
+
+            write_step_summary(render_plan(changes, recipe, "markdown"))
         if args.command == "check":
-            return 1 if plan.pending else 0
+            return 1 if changes.pending else 0
         return 0
     if args.command == "describe":
         from migrator.describe import pr_description
 
-        summary = None if args.no_verify else _numeric_check(plan, checkout)
-        _emit(pr_description(plan, summary, compile_check(checkout.root, plan.originals, plan.new_contents, args)))
+        check = None if args.no_verify or not changes.pending else recipe.check(changes, checkout, options)
+        compiled = compile_check(checkout.root, changes.originals, changes.new_contents, args)
+        _emit(pr_description(recipe, changes, check, compiled))
         return 0
-    return _apply(plan, checkout, args)
+    return _apply(recipe, changes, checkout, args, options)
 
 
-def _apply(plan, checkout, args) -> int:
+def _verify(recipe, checkout, args, options) -> int:
+    """The recipe's verify document, the compile verdict when asked, in the chosen format; exit 1 when not ok."""
+    from migrator.compile_step import not_run, wanted
+    from migrator.github import write_step_summary
+    from migrator.report import render_verify
+
+    result = recipe.verify(checkout, options)
+    doc = result.document
+    if wanted(args):
+        changes = result.changes
+        if not changes.pending:
+            doc["compile_check"] = not_run("no pending migration to compile")
+        else:
+            verdict = compile_check(checkout.root, changes.originals, changes.new_contents, args, refuse=False)
+            doc["compile_check"] = verdict.to_dict()
+            result.ok = result.ok and verdict.ok
+    doc["ok"] = result.ok
+    fmt = args.format
+    if fmt == "github":  # annotations on stdout; the Markdown report in the step summary when there is one
+        text = render_verify(result, recipe, fmt,
+                             with_markdown=not write_step_summary(render_verify(result, recipe, "markdown")))
+    else:
+        text = render_verify(result, recipe, fmt)
+    if text:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 0 if result.ok else 1
+
+
+def _apply(recipe, changes, checkout, args, options) -> int:
     from migrator.describe import commit_message
     from migrator.engine.deliver import git as gitops
     from migrator.engine.deliver.diff import unified_diff
 
-    if not plan.pending:
-        from migrator.report import STATE_WORDS
-
-        print(f"{checkout.root}: {STATE_WORDS.get(plan.state, plan.state)}")
+    if not changes.pending:
+        print(f"{checkout.root}: {recipe.words(changes.state)}")
         return 0
-    new = plan.new_contents
+    new = changes.new_contents
     if not args.no_format:
         from migrator.engine.formatting import format_changed_lines
 
-        new, notes = format_changed_lines(checkout.root, plan.originals, new)
+        new, notes = format_changed_lines(checkout.root, changes.originals, new)
         for n in notes:
             if not args.quiet:
-                print(_painted(f"halo-migrate: warning: {n}"), file=sys.stderr)
-    summary = None if args.no_verify else _numeric_check(plan, checkout)
-    compiled = compile_check(checkout.root, plan.originals, new, args)
-    subject, body = commit_message(plan, summary, compiled)
+                print(_painted(f"{PROG}: warning: {n}"), file=sys.stderr)
+    check = None if args.no_verify else recipe.check(changes, checkout, options)
+    compiled = compile_check(checkout.root, changes.originals, new, args)
+    subject, body = commit_message(recipe, changes, check, compiled)
     if args.dry_run or args.patch or args.branch:
         if args.patch:
-            data, note = gitops.mailbox_patch(checkout.root, checkout.is_git, plan.originals, new,
-                                              f"{subject}\n\n{body}\n", f"halo-migrate {__version__}", plan.created)
+            data, note = gitops.mailbox_patch(checkout.root, checkout.is_git, changes.originals, new,
+                                              f"{subject}\n\n{body}\n", f"{PROG} {__version__}", changes.created)
             _write_outside(Path(args.patch), data, checkout.root)
             _note(args, note)  # only once the patch is written: a refusal stays one line
             print(f"wrote {args.patch} ({len(new)} files)")
         if args.branch:
             gitops.require_commits(checkout.root)
-            dirty = gitops.dirty_paths(checkout.root, sorted(set(new) - plan.created))
+            dirty = gitops.dirty_paths(checkout.root, sorted(set(new) - changes.created))
             if dirty:
                 raise DirtyFiles(f"{', '.join(dirty)} differ from HEAD; commit or stash them before --branch")
             sha, note = gitops.create_branch(checkout.root, args.branch, new, f"{subject}\n\n{body}\n",
@@ -238,76 +286,38 @@ def _apply(plan, checkout, args) -> int:
             _note(args, note)
             print(f"created branch {args.branch} at {sha[:12]} ({len(new)} files); your checkout is unchanged")
         if args.dry_run:
-            _emit(unified_diff(plan.originals, new, plan.created))
+            _emit(unified_diff(changes.originals, new, changes.created))
         return 0
-    dirty = gitops.dirty_paths(checkout.root, sorted(set(new) - plan.created))
+    dirty = gitops.dirty_paths(checkout.root, sorted(set(new) - changes.created))
     if dirty:
         raise DirtyFiles(f"{', '.join(dirty)} have uncommitted changes; commit or stash them, "
                          "or use --dry-run / --patch / --branch")
     from migrator.engine.deliver.writer import write_all
 
-    crash = os.environ.get("HALO_MIGRATE_TEST_CRASH_AFTER")
-    write_all(checkout.root, plan.originals, new, _crash_after=int(crash) if crash else None, created=plan.created)
+    write_all(checkout.root, changes.originals, new, created=changes.created)
     print(f"migrated {len(new)} files in {checkout.root}")
     return 0
 
 
-def _numeric_check(plan, checkout) -> list[dict]:
-    """verify's per-site summaries; refuses the whole apply if any rewrite disagrees with the
-    halo op's runtime config (the safety net for a wrong binding)."""
-    from migrator.errors import PostconditionFailed
-    from migrator.verify.core import refusal, verify_plan
-    from migrator.verify.specs import collect_specs
-
-    if not plan.sites:
-        return []
-    summaries = verify_plan(plan, collect_specs(checkout.root).specs, checkout=checkout)
-    if not summaries:
-        raise PostconditionFailed("numeric check found no exact call in the migrated text; nothing written")
-    why = refusal(summaries)
-    if why:
-        raise PostconditionFailed(f"{why} (see `halo-migrate verify`); nothing written")
-    return summaries
-
-
 def _write_outside(path: Path, data: bytes, root: Path) -> None:
-    """Write the patch file whole or not at all (a temp file beside it, renamed; removed on failure)."""
-    import tempfile
-
+    """Write the patch file whole or not at all (writer.write_atomic)."""
+    from migrator.engine.deliver.writer import write_atomic
     from migrator.errors import BadPath
 
     if path.is_dir():
         raise BadPath(f"{path}: cannot write the patch there (it is a directory)")
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a patch file is an ordinary file
-        os.replace(tmp, path)
-        tmp = None
+        write_atomic(path, data)
     except OSError as exc:
         raise BadPath(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _note(args, note: str | None) -> None:
     if note and not args.quiet:
-        print(_painted(f"halo-migrate: note: {note}"), file=sys.stderr)
+        print(_painted(f"{PROG}: note: {note}"), file=sys.stderr)
 
 
 def _emit(text: str) -> None:
     if text:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def _step_summary(plan) -> None:
-    from migrator.github import write_step_summary
-    from migrator.report import render_plan
-
-    write_step_summary(render_plan(plan, "markdown"))

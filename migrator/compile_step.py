@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from migrator import PROG
 from migrator.errors import BadPath
 
 
@@ -40,7 +41,7 @@ def compile_check(root, originals: dict, new: dict, args, refuse: bool = True):
         verdict = run_compile_check(root, originals, new, build_dir=args.build_dir, jobs=args.jobs,
                                     on_progress=progress.advance, on_start=start)
     if not quiet:
-        print(f"halo-migrate: {verdict.summary()}", file=sys.stderr)
+        print(f"{PROG}: {verdict.summary()}", file=sys.stderr)
     if refuse and not verdict.ok:
         raise verdict.refusal()
     return verdict

@@ -35,15 +35,17 @@ def fixture_compile_database(tree: Path, build: Path) -> Path:
 
 def run_demo(keep: bool = False) -> int:
     from migrator.cli import main
+    from migrator.engine.gitcmd import run_git
 
     src = fixture_root()
     tmp = Path(tempfile.mkdtemp(prefix="halo-migrate-demo-"))
     tree = tmp / "tt-metal"
     shutil.copytree(src, tree, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
-    git = ["git", "-c", "user.name=demo", "-c", "user.email=demo@example.com", "-c", "core.hooksPath=/dev/null"]
-    subprocess.run(git + ["init", "-q"], cwd=tree, check=True)
-    subprocess.run(git + ["add", "-A"], cwd=tree, check=True)
-    subprocess.run(git + ["commit", "-qm", "tt-metal-shaped fixture (rev-7136 shape)"], cwd=tree, check=True)
+    ident = ("-c", "user.name=demo", "-c", "user.email=demo@example.com")
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "tt-metal-shaped fixture (rev-7136 shape)")):
+        res = run_git(tree, *ident, *args)
+        if res.returncode != 0:
+            raise subprocess.CalledProcessError(res.returncode, args, res.stdout, res.stderr)
     print(f"# demo tree: a tt-metal-shaped fixture copied to {tree}\n")
     branch = ["apply", str(tree), "--branch", "halo-migrate/precise-halo"]
     if shutil.which("g++"):  # the compile check, with a build dir outside the tree and a cache in the temp dir

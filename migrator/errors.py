@@ -53,10 +53,6 @@ class UnsupportedShape(MigrateError):
     kind = "unsupported code shape"
 
 
-class UnknownEstimateVariant(MigrateError):
-    kind = "unknown estimate variant"
-
-
 class EditConflict(MigrateError):
     kind = "edit conflict"
 
@@ -75,10 +71,6 @@ class GitFailure(MigrateError):
 
 class BranchExists(MigrateError):
     kind = "branch exists"
-
-
-class FormatterMissing(MigrateError):
-    kind = "formatter missing"
 
 
 class RecoveryNeeded(MigrateError):

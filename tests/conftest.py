@@ -51,6 +51,32 @@ def run_cli(*argv, env=None, cwd=None):
     return res.returncode, res.stdout, res.stderr
 
 
+# The crash test's monkeypatch, applied in a child process (a real SIGKILL must end it): before the
+# n-th file of the tree is replaced (the journal is written first and is not counted), the process dies.
+_KILLED_AT_WRITE = """
+import os, sys
+from migrator.engine.deliver import writer
+real, seen = writer.write_atomic, [0]
+def dying(target, data, **kw):
+    if not str(target).endswith(writer.JOURNAL):
+        if seen[0] == int(os.environ["KILL_AT_WRITE"]):
+            os.kill(os.getpid(), 9)
+        seen[0] += 1
+    return real(target, data, **kw)
+writer.write_atomic = dying
+from migrator.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_cli_killed_at_write(n, *argv):
+    """`run_cli`, but the process is killed (SIGKILL) just before it replaces the n-th file (0-based)."""
+    e = {**os.environ, "PYTHONPATH": str(REPO), "FORCE_COLOR": "", "KILL_AT_WRITE": str(n)}
+    res = subprocess.run([sys.executable, "-c", _KILLED_AT_WRITE, *map(str, argv)], capture_output=True, text=True,
+                         env=e)
+    return res.returncode, res.stdout, res.stderr
+
+
 @pytest.fixture
 def tree(tmp_path):
     def make(case="rev-7136", git=True):

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import GIT, run_cli, snapshot
+from conftest import GIT, run_cli, run_cli_killed_at_write, snapshot
 
 CU = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d_utils.cpp"
 CH = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d_utils.hpp"
@@ -184,7 +184,7 @@ def test_recover_after_kill_at_every_write_point(tree):
     original = snapshot(root)
     killed = 0
     for point in range(7):
-        rc, _, _ = run_cli("apply", root, "--no-format", env={"HALO_MIGRATE_TEST_CRASH_AFTER": str(point)})
+        rc, _, _ = run_cli_killed_at_write(point, "apply", root, "--no-format")
         assert rc == -9
         killed += 1
         assert (root / ".git" / "halo-migrate.journal").exists()

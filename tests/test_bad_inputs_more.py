@@ -611,9 +611,11 @@ def test_garbage_journal_refuses(tree):
 
 def test_stale_journal_tmp_is_cleaned_and_the_run_proceeds(tree):
     root = tree()
-    (root / ".git" / "halo-migrate.journal.tmp").write_text("{half")
+    stale = root / ".git" / ".halo-migrate.journal.k1ll3d.halo-migrate.tmp"  # writer.write_atomic's temp file
+    stale.write_text("{half")
     succeeds("apply", root, "--no-format")
-    assert not (root / ".git" / "halo-migrate.journal.tmp").exists()
+    assert not stale.exists()
+    assert not list((root / ".git").glob("*.tmp"))
 
 
 def test_already_migrated_apply_writes_nothing(tree):

@@ -93,11 +93,11 @@ def test_success_only_after_the_files_on_disk_are_what_was_written(tree, monkeyp
     root = tree("rev-7136")
     originals = {CONV: (root / CONV).read_bytes()}
     new = {CONV: originals[CONV] + b"// new\n"}
-    real = writer._write_atomic
+    real = writer.write_atomic
 
-    def lossy(target, data):  # a write that does not land as asked (another writer, a full disk ...)
-        real(target, data[:-3] if data == new[CONV] else data)
+    def lossy(target, data, **kw):  # a write that does not land as asked (another writer, a full disk ...)
+        real(target, data[:-3] if data == new[CONV] else data, **kw)
 
-    monkeypatch.setattr(writer, "_write_atomic", lossy)
+    monkeypatch.setattr(writer, "write_atomic", lossy)
     with pytest.raises(PostconditionFailed, match="not what was written"):
         writer.write_all(root, originals, new)

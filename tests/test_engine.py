@@ -6,7 +6,7 @@ from migrator.engine import cpp
 from migrator.engine.edits import Edit, EditSet
 from migrator.engine.locate import find_occurrences
 from migrator.engine.refactor import add_argument, add_parameter, delete_statement
-from migrator.engine.render import render, required_variables
+from migrator.recipe.render import halo_templates, render
 from migrator.engine.scope import bare_type, scope_at
 from migrator.engine.source import SourceFile
 from migrator.errors import EditConflict, TemplateError
@@ -48,7 +48,7 @@ def test_crlf_files_get_crlf_insertions():
 
 # ---- rendering ----------------------------------------------------------------------------------
 def test_an_unbound_template_variable_fails_before_rendering():
-    assert {"config_type", "config_name", "bindings", "result_name"} <= required_variables("call_site.cpp.j2")
+    assert {"config_type", "config_name", "bindings", "result_name"} <= halo_templates().required_variables("call_site.cpp.j2")
     with pytest.raises(TemplateError, match="no value bound for .*shard_shape"):
         render("call_site.cpp.j2", config_type="T", config_name="c", bindings=[], result_type="uint32_t",
                result_name="r", qualifier="", scale="", wrap=False)
@@ -190,3 +190,70 @@ def test_reparse_matches_full_parse_on_synthetic_edits():
     incremental = src.reparse(new, es.encoded(src.newline))
     assert str(incremental.root) == str(SourceFile.parse("x.cpp", new).root)
     assert incremental.error_count() == 0
+
+
+# ---- generic machinery a recipe uses (no halo names) ----------------------------------------------------
+
+
+def test_names_needed_skips_members_callees_and_qualifiers():
+    from migrator.engine.dataflow import names_needed
+
+    assert names_needed("std::min(a, b.c) + f(x)->y * ns::k") == ["a", "b", "x"]
+    assert names_needed("{stride[0], params.stride[1]}") == ["stride", "params"]
+
+
+def test_write_atomic_keeps_the_mode_and_leaves_no_temp_file(tmp_path):
+    import os
+
+    from migrator.engine.deliver.writer import write_atomic
+
+    target = tmp_path / "a.cpp"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new" and (target.stat().st_mode & 0o777) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.cpp"]
+
+
+def test_threading_with_a_recipe_resolver(tmp_path):
+    """engine.threading adds a parameter to every declaration and the definition and asks the resolver what
+    each call passes; a caller the resolver cannot serve blocks the whole threading."""
+    from types import SimpleNamespace
+
+    from migrator.engine.checkout import Checkout
+    from migrator.engine.locate import function_nodes
+    from migrator.engine.materialize import EditBook, materialize
+    from migrator.engine.project import Project
+    from migrator.engine.recipe import Changes
+    from migrator.engine.threading import CallerValue, plan_threading
+    from migrator.errors import ThreadingBlocked
+
+    (tmp_path / "area.hpp").write_text("int area(int w, int h);\n")
+    (tmp_path / "area.cpp").write_text('#include "area.hpp"\nint area(int w, int h) { return w * h; }\n'
+                                       "int twice() { return 2 * area(2, 3); }\nint once(int depth) { return area(4, 5); }\n")
+
+    def resolve(project, src, call, args, index):
+        fn = cpp.enclosing(call, "function_definition")
+        if cpp.function_name(fn) == "twice":
+            return CallerValue(SimpleNamespace(text="1", provenance="a constant"), "1")
+        if cpp.function_name(fn) == "once":
+            return CallerValue(SimpleNamespace(text="depth", provenance="its parameter"), "depth")
+        return None
+
+    project = Project(Checkout.open(tmp_path))
+    src = project.source("area.cpp")
+    definition = function_nodes(src, "area")[1][0]
+    thread = plan_threading(project, definition, src, "depth", "h", "test", resolve=resolve)
+    assert [c.expr.text for c in thread.callers] == ["1", "depth"]
+    book = EditBook()
+    for path, edit in thread.edits:
+        book.add(path, edit)
+    changes = Changes(str(tmp_path), "pending")
+    materialize(project, book, changes)
+    assert changes.new_contents["area.hpp"] == b"int area(int w, int h, int depth);\n"
+    new = changes.new_contents["area.cpp"].decode()
+    assert "int area(int w, int h, int depth)" in new and "area(2, 3, 1)" in new and "area(4, 5, depth)" in new
+
+    with pytest.raises(ThreadingBlocked, match="no `depth` is in scope at area.cpp:3 in twice"):
+        plan_threading(Project(Checkout.open(tmp_path)), definition, src, "depth", "h", "needs a depth",
+                       resolve=lambda project, src, call, args, index: None)

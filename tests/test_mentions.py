@@ -22,7 +22,8 @@ from migrator.engine.source import SourceFile
 from migrator.errors import UnsupportedShape, ThreadingBlocked
 from migrator.recipe.checkout_model import read_model
 from migrator.recipe.plan import build_plan
-from migrator.recipe.threading import plan_threading
+from migrator.engine.threading import plan_threading
+from migrator.recipe.plan import caller_stride
 
 EST = "estimate_halo_output_elems"
 CONV = "ttnn/cpp/ttnn/operations/conv/conv2d"
@@ -292,7 +293,8 @@ def _thread_stride(root):
     project = Project(Checkout.open(root))
     src = project.source(CU)
     fn = next(o.owner for o in find_occurrences(src, AUTO) if o.kind == "definition")
-    return project, plan_threading(project, fn, src, "stride", "kernel_size", "test")
+    return project, plan_threading(project, fn, src, "stride", "kernel_size", "test", resolve=caller_stride,
+                                   fresh_prefix="conv")
 
 
 @pytest.mark.parametrize("taken, chosen", [

@@ -27,6 +27,9 @@ class Clock:
 
 @pytest.fixture(autouse=True)
 def plain_env(monkeypatch):
+    import migrator.progress
+
+    monkeypatch.setattr(migrator.progress, "_QUIET", False)  # an earlier in-process --quiet run sets it
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("CI", raising=False)
 

@@ -102,6 +102,24 @@ def _refs_only(node):
     return out
 
 
+def test_plan_schema_is_generated_from_the_models():
+    """migrator/schema/plan.schema.json is what the typed models generate (`python -m migrator.document`)."""
+    from migrator.recipes import get
+    from migrator.report import plan_schema
+
+    assert load("plan") == plan_schema(get("halo-precise"))
+
+
+def test_every_recipe_plan_schema_is_valid_and_described():
+    from migrator.recipes import all_recipes
+    from migrator.report import plan_schema
+
+    for recipe in all_recipes():
+        schema = plan_schema(recipe)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert _undescribed(schema) == [], recipe.name
+
+
 @pytest.mark.parametrize("name", ["plan", "verify"])
 def test_schema_ships_as_package_data(name):
     ref = resources.files("migrator").joinpath("schema", f"{name}.schema.json")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import GIT, REPO, run_cli, snapshot
+from migrator.engine.render import templates
 
 CU = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d_utils.cpp"
 CT = "ttnn/cpp/ttnn/operations/conv/conv_transpose2d/conv_transpose2d.cpp"
@@ -142,40 +143,43 @@ def test_the_filter_trap_is_real(filtered):
 def test_environment_is_strict():
     import jinja2
 
-    from migrator.engine.render import environment
+    from migrator.recipes import all_recipes
 
-    assert environment().undefined is jinja2.StrictUndefined
-    with pytest.raises(jinja2.UndefinedError):
-        environment().from_string("{{ missing }}").render()
+    for recipe in all_recipes():
+        env = templates(recipe.template_dir()).environment
+        assert env.undefined is jinja2.StrictUndefined
+        with pytest.raises(jinja2.UndefinedError):
+            env.from_string("{{ missing }}").render()
 
 
 def test_render_refuses_a_missing_variable():
-    from migrator.engine.render import render, required_variables, template_dir
     from migrator.errors import TemplateError
+    from migrator.recipes import all_recipes
 
-    names = sorted(p.name for p in template_dir().iterdir() if p.is_file() and not p.name.startswith("_"))
     checked = 0
-    for name in names:
-        needed = sorted(required_variables(name))
-        if not needed:
-            continue
-        with pytest.raises(TemplateError) as info:
-            render(name, **{v: "x" for v in needed[1:]})
-        assert needed[0] in info.value.message
-        checked += 1
-    assert checked >= 1, names
+    for recipe in all_recipes():
+        tpl = templates(recipe.template_dir())
+        for name in tpl.names():
+            needed = sorted(tpl.required_variables(name))
+            if not needed:
+                continue
+            with pytest.raises(TemplateError) as info:
+                tpl.render(name, **{v: "x" for v in needed[1:]})
+            assert needed[0] in info.value.message
+            checked += 1
+    assert checked >= 2
 
 
-def test_render_turns_jinja_errors_into_template_error(monkeypatch):
+def test_render_turns_jinja_errors_into_template_error(tmp_path):
     import jinja2
 
-    from migrator.engine import render as render_mod
+    from migrator.engine.render import Templates
     from migrator.errors import TemplateError
 
-    env = jinja2.Environment(loader=jinja2.DictLoader({"t.j2": "{{ a.b.c }}"}), undefined=jinja2.StrictUndefined)
-    monkeypatch.setattr(render_mod, "environment", lambda: env)
+    tpl = Templates(tmp_path)
+    (tmp_path / "t.j2").write_text("{{ a.b.c }}")
     with pytest.raises(TemplateError):
-        render_mod.render("t.j2", a={})
+        tpl.render("t.j2", a={})
 
 
 # ---- every write stays inside the checkout ---------------------------------------------------------
@@ -331,28 +335,33 @@ def test_subprocess_and_git_calls_pass_lists():
     assert not offenders, offenders
 
 
-def test_git_is_always_run_with_fsmonitor_and_hooks_disabled():
-    from migrator.engine.checkout import SAFE_GIT
+def test_git_is_always_run_with_fsmonitor_and_hooks_disabled(monkeypatch, tmp_path):
+    import subprocess as sp
+
+    from migrator.engine import gitcmd
+    from migrator.engine.checkout import Checkout
     from migrator.engine.deliver import git as gitops
 
-    assert "core.fsmonitor=false" in SAFE_GIT and "core.hooksPath=/dev/null" in SAFE_GIT
+    assert "core.fsmonitor=false" in gitcmd.SAFE_GIT and "core.hooksPath=/dev/null" in gitcmd.SAFE_GIT
     seen = []
 
-    class FakeGit:
-        def execute(self, command, **kwargs):
-            seen.append(command)
-            return ""
+    def fake_run(argv, **kwargs):
+        seen.append(argv)
+        return sp.CompletedProcess(argv, 0, b"", b"")
+
+    monkeypatch.setattr(gitcmd.subprocess, "run", fake_run)
 
     class FakeRepo:
-        git = FakeGit()
+        working_dir = str(tmp_path)
 
     gitops.run(FakeRepo(), "status")
-    assert seen and all(cmd[:len(SAFE_GIT)] == SAFE_GIT for cmd in seen), seen
-    # every other place that starts git on a checkout goes through run(); HEAD's blobs and trees are
-    # read through GitPython's object database (`git cat-file --batch`: no hook, filter or fsmonitor) (demo.py only
-    # runs git on the temporary repository it creates itself from the bundled fixture)
+    (tmp_path / ".git").mkdir()
+    Checkout.open(tmp_path).cpp_files()  # git ls-files
+    assert len(seen) == 2 and all(cmd[:len(gitcmd.SAFE_GIT)] == gitcmd.SAFE_GIT for cmd in seen), seen
+    # every other place that starts git goes through gitcmd; HEAD's blobs and trees are read through
+    # GitPython's object database (`git cat-file --batch`: no hook, filter or fsmonitor)
     for path in _python_sources():
         text = path.read_text(encoding="utf-8")
         for lineno, line in enumerate(text.splitlines(), 1):
             if '["git"' in line.replace(" ", "") or "['git'" in line.replace(" ", ""):
-                assert path.name in ("checkout.py", "git.py", "demo.py"), f"{path}:{lineno} starts git directly"
+                assert path.name == "gitcmd.py", f"{path}:{lineno} starts git directly"

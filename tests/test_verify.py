@@ -1,4 +1,4 @@
-"""`verify`: placement model, evaluator, spec reading, per-site checks, broken bindings, output."""
+"""`verify`: placement model, spec reading, per-site checks, broken bindings, output."""
 
 import io
 import json
@@ -12,9 +12,7 @@ from migrator.engine.checkout import Checkout
 from migrator.engine.project import Project
 from migrator.recipe.plan import build_plan
 from migrator.verify import placement as pm
-from migrator.verify.core import site_from_plan, verify_plan, verify_site
-from migrator.verify.evaluate import ConfigBuilder, EvalError, evaluate
-from migrator.verify.from_code import derive_roles, sites_from_code
+from migrator.verify.core import verify_plan
 from migrator.verify.specs import collect_specs, default_specs, load_specs_file, read_checkout_specs, read_sweep_source
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,16 +31,6 @@ def shared_specs():
     if not SHARED_SPECS.is_file():
         pytest.skip("shared conv2d sweep specs not present")
     return load_specs_file(str(SHARED_SPECS))
-
-
-def _site(plan, kind):
-    sites = [site_from_plan(s) for s in plan.sites]
-    return next(s for s in sites if s.kind == kind)
-
-
-def _break(site, field, expr):
-    site.bindings = [(f, expr if f == field else e, p) for f, e, p in site.bindings]
-    return site
 
 
 # ---- placement model --------------------------------------------------------------------------
@@ -84,46 +72,6 @@ def test_placement_slice_dims_include_padding():
     pl = pm.place(spec, "HEIGHT", "wormhole", "dram_slice", slice_dims_include_padding=True)
     assert (pl.roles["input_height"], pl.roles["input_width"]) == (24, 32)
     assert pl.runtime_config.input_hw == (20, 30)
-
-
-# ---- evaluator --------------------------------------------------------------------------------
-
-
-def test_evaluator_forms():
-    pc = pm.ParallelConfig(pm.CoreGrid.rect(4, 7), "BLOCK")
-    mem = pm.MemoryConfig("BLOCK", pm.ShardSpec(pc.grid, (64, 32)))
-    roles = {"params.stride": "stride", "pad": "padding", "pconf": "parallel_config", "mem": "memory_config"}
-    values = {"stride": (2, 3), "padding": (1, 1, 2, 2), "parallel_config": pc, "memory_config": mem}
-    assert evaluate("{params.stride[0], params.stride[1]}", roles, values) == (2, 3)
-    assert evaluate("{params . stride[1], 4}", roles, values) == (3, 4)
-    assert evaluate("pad", roles, values) == (1, 1, 2, 2)
-    assert evaluate("get_num_cores_nhw_from_parallel_config(pconf)", roles, values) == 7
-    assert evaluate("ttnn::operations::conv::get_num_cores_channels_from_parallel_config(pconf)", roles, values) == 4
-    assert evaluate("get_num_cores_nhw_from_parallel_config(pconf) + 1", roles, values) == 8
-    assert evaluate("(2 * 3) - 1", roles, values) == 5
-    assert evaluate("mem.shard_spec().value().grid", roles, values) == pc.grid
-    assert evaluate("mem.shard_spec().value().shape", roles, values) == (64, 32)
-    assert evaluate("true", roles, values) is True
-    assert evaluate("static_cast<uint32_t>(pad[2])", roles, values) == 2
-    assert evaluate("0 - 1", roles, values) == 0xFFFFFFFF  # uint32 wrap
-
-
-@pytest.mark.parametrize("expr", ["stride[0]", "mem.shard_spec().value().__class__", "os.system(1)",
-                                  "mem.secret", "{1, 2", "pconf.grid.num_cores()"])
-def test_evaluator_rejects(expr):
-    pc = pm.ParallelConfig(pm.CoreGrid.rect(1, 1), "HEIGHT")
-    mem = pm.MemoryConfig("HEIGHT", pm.ShardSpec(pc.grid, (32, 32)))
-    with pytest.raises(EvalError):
-        evaluate(expr, {"mem": "memory_config", "pconf": "parallel_config"},
-                 {"memory_config": mem, "parallel_config": pc})
-
-
-def test_config_builder_checks_shapes():
-    with pytest.raises(EvalError):
-        ConfigBuilder({"no_such_field": "1"}, "s", {"s": "shard_shape"})
-    b = ConfigBuilder({"stride_hw": "1"}, "s", {"s": "shard_shape"})
-    with pytest.raises(EvalError):
-        b.build({"shard_shape": (1, 1)})
 
 
 # ---- spec sources -----------------------------------------------------------------------------
@@ -182,65 +130,44 @@ def _broken_specs():
     return [pm.ConvSpec.from_row(r) for r in rows] + default_specs()
 
 
-@pytest.mark.parametrize("kind,field,expr,named", [
-    ("l1", "stride_hw", "{1, 1}", "stride_hw"),
-    ("dram_slice", "stride_hw", "{1, 1}", "stride_hw"),
-    ("dram_slice", "padding", "params.padding_n4", "padding"),
-    ("l1", "num_cores_nhw", "get_num_cores_nhw_from_parallel_config(input_parallel_config) + 1", "num_cores_nhw"),
-    ("dram_slice", "num_cores_nhw", "get_num_cores_nhw_from_parallel_config(parallel_config) + 1", "num_cores_nhw"),
-    ("l1", "input_hw", "{input_width, input_height}", "input_hw"),
-    ("l1", "dilation_hw", "{1, 1}", "dilation_hw"),
-])
-def test_broken_bindings_are_caught(plan, kind, field, expr, named):
-    site = _break(_site(plan, kind), field, expr)
-    res = verify_site(site, _broken_specs(), GRIDS, plan.model.estimate_variant)
-    assert res.error is None
-    assert res.mismatches > 0
-    assert named in res.mismatch_fields
-    assert all(named in m["fields"] for m in res.mismatch_examples)
-
-
-def test_unresolvable_binding_is_an_error(plan):
-    site = _break(_site(plan, "l1"), "stride_hw", "{not_in_scope[0], 1}")
-    res = verify_site(site, default_specs()[:3], GRIDS, plan.model.estimate_variant)
-    assert res.error and "not_in_scope" in res.error
-
-
-# ---- migrated code ------------------------------------------------------------------------------
-
-
-def test_migrated_tree_read_back_and_verified(plan, tmp_path):
+def _migrated(plan, tmp_path, old=b"", new=b""):
+    """The fixture with the plan written into it, one binding optionally replaced (`old` -> `new`)."""
     dst = tmp_path / "after"
     shutil.copytree(BEFORE, dst)
     for rel, data in plan.new_contents.items():
+        if old and old in data:
+            data = data.replace(old, new, 1)
         (dst / rel).write_bytes(data)
+    return dst
+
+
+@pytest.mark.parametrize("old,new,named", [
+    (b"halo_config.stride_hw = {stride[0], stride[1]}", b"halo_config.stride_hw = {1, 1}", "stride_hw"),
+    (b"slice_halo_config.stride_hw = {params.stride[0], params.stride[1]}", b"slice_halo_config.stride_hw = {1, 1}",
+     "stride_hw"),
+    (b"halo_config.dilation_hw = {dilation[0], dilation[1]}", b"halo_config.dilation_hw = {1, 1}", "dilation_hw"),
+])
+def test_broken_bindings_in_migrated_code_are_caught(plan, tmp_path, old, new, named):
+    """A wrong source written into the migrated text is found by reading that text back (nothing from the
+    plan's binding choice is used)."""
+    dst = _migrated(plan, tmp_path, old, new)
     after = build_plan(Project(Checkout.open(dst)))
     assert after.state == "migrated"
-    sites = sites_from_code(Project(Checkout.open(dst)))
-    assert len(sites) == 2
-    planned = {s.line: s for s in plan.sites}
-    for s in sites:
-        assert s.bindings and dict((f, e) for f, e, _ in s.bindings).get("snap_to_tile") == "true"
-        res = verify_site(s, _broken_specs(), GRIDS, after.model.estimate_variant)
-        assert res.error is None and res.mismatches == 0 and res.evaluated > 0
-    assert {s.kind for s in sites} == {"l1", "dram_slice"}
-    # Padded slice sizes are visible in migrated code only through a `{0, 0, 0, 0}` padding; the exact
-    # rewrite passes the slice's own padding instead, so the sizes' convention no longer matters.
-    zero_padding = [p for p in planned.values()
-                    if dict((b.field, b.expr) for b in p.bindings)["padding"] == "{0, 0, 0, 0}"]
-    assert any(s.slice_dims_include_padding for s in sites) == bool(zero_padding)
+    summaries = verify_plan(after, _broken_specs(), GRIDS, checkout=Checkout.open(dst))
+    broken = [s for s in summaries if s["mismatches"]]
+    assert len(broken) == 1, [(s["file"], s["line"], s["mismatches"]) for s in summaries]
+    assert named in broken[0]["mismatch_fields"]
 
 
-def test_derive_roles_patterns():
-    roles = derive_roles(["{params.stride[0], params.stride[1]}", "slice_padding",
-                          "get_num_cores_nhw_from_parallel_config(parallel_config)",
-                          "sliced_input_tensor_memory_config.shard_spec().value().grid",
-                          "{input_slice_height, input_slice_width}"], "shard_shape")
-    assert roles["params.stride"] == "stride" and roles["slice_padding"] == "slice_padding"
-    assert roles["parallel_config"] == "parallel_config"
-    assert roles["sliced_input_tensor_memory_config"] == "memory_config"
-    assert roles["input_slice_height"] == "input_height" and roles["shard_shape"] == "shard_shape"
-    assert "get_num_cores_nhw_from_parallel_config" not in roles
+def test_migrated_tree_read_back_and_verified(plan, tmp_path):
+    dst = _migrated(plan, tmp_path)
+    after = build_plan(Project(Checkout.open(dst)))
+    assert after.state == "migrated" and not after.pending
+    summaries = verify_plan(after, _broken_specs(), GRIDS, checkout=Checkout.open(dst))
+    assert len(summaries) == len(plan.sites) == 2
+    for s in summaries:
+        assert s["bindings"]["snap_to_tile"]["expr"] == "true"
+        assert s["mismatches"] == 0 and s["evaluated"] > 0, s
 
 
 # ---- command ------------------------------------------------------------------------------------

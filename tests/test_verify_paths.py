@@ -63,11 +63,11 @@ def test_unmodified_migrations_verify_clean_on_every_path(case):
     assert {p["kind"] for p in site2["paths"]} == {"dram_slice"}
 
 
-def test_roles_come_from_the_code_not_the_plan(migrated_7136):
-    """Corrupting the plan's role table changes nothing: the check reads only the migrated text."""
+def test_bindings_come_from_the_code_not_the_plan(migrated_7136):
+    """Dropping the plan's bindings changes nothing: the check reads only the migrated text."""
     project, plan = migrated_7136
     for s in plan.sites:
-        s.roles = {k: "stride" for k in s.roles}
+        s.bindings = []
     summaries = path_check(project, plan, SPECS[:2], ["wormhole"], plan.model.estimate_variant)
     assert all(s["mismatches"] == 0 and s["path_errors"] == 0 for s in summaries)
 

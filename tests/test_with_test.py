@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, GIT, SHARED_DATA, copy_tree, run_cli, snapshot
+from conftest import FIXTURES, GIT, SHARED_DATA, copy_tree, run_cli, run_cli_killed_at_write, snapshot
 from migrator.recipe import regression_test as rt
 
 CASE = FIXTURES / "with-test" / "before"
@@ -140,8 +140,7 @@ def test_interrupted_apply_removes_the_new_file_again(tree):
     root = tree("with-test")
     before = snapshot(root)
     # writes go in path order: the CMake list and the new test first, then ttnn/...
-    code, _, _ = run_cli("apply", root, "--with-test", "--no-verify", "--no-format",
-                         env={"HALO_MIGRATE_TEST_CRASH_AFTER": "2"})
+    code, _, _ = run_cli_killed_at_write(2, "apply", root, "--with-test", "--no-verify", "--no-format")
     assert code != 0
     assert (root / TEST).exists()
     code, out, err = run_cli("apply", root, "--recover")

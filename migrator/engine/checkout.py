@@ -15,12 +15,14 @@ from pathlib import Path
 
 from migrator.errors import BadPath, UnsafePath
 
-CPP_SUFFIXES = (".cpp", ".cc", ".cxx", ".c", ".hpp", ".hh", ".hxx", ".h", ".ipp", ".inl")
-SKIP_DIRS = {".git", ".hg", ".svn", "build", "node_modules", "__pycache__", ".cache"}
+from migrator.engine.gitcmd import run_git, start_git
 
-# git is run with hooks and filesystem monitors disabled: a checkout's own .git/config must not be
-# able to make this tool execute anything.
-SAFE_GIT = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"]
+# The one list of C and C++ file suffixes: translation units (what a compile database compiles) and
+# headers. Every scan, the formatter and the compile check use these.
+SOURCE_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++", ".C", ".c")
+HEADER_SUFFIXES = (".hpp", ".hh", ".hxx", ".h", ".ipp", ".inl")
+CPP_SUFFIXES = SOURCE_SUFFIXES + HEADER_SUFFIXES
+SKIP_DIRS = {".git", ".hg", ".svn", "build", "node_modules", "__pycache__", ".cache"}
 
 
 @dataclass
@@ -62,12 +64,12 @@ class Checkout:
 
     def _git_ls_files(self) -> list[str] | None:
         try:
-            out = subprocess.run(
-                SAFE_GIT + ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                cwd=self.root, capture_output=True, check=True, timeout=120,
-            ).stdout
+            res = run_git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
         except (OSError, subprocess.SubprocessError):
             return None
+        if res.returncode != 0:
+            return None
+        out = res.stdout
         return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
     def _walk(self) -> list[str]:
@@ -110,8 +112,7 @@ class Checkout:
         if not self.is_git or self._pending is not None:
             return
         try:
-            proc = subprocess.Popen(self._git_grep_args(list(needles)), cwd=self.root, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+            proc = start_git(self.root, *self._git_grep_args(list(needles)))
         except OSError:
             return
         self._pending = (tuple(dict.fromkeys(needles)), proc)
@@ -126,7 +127,7 @@ class Checkout:
 
     def _git_grep_args(self, needles: list[str]) -> list[str]:
         # -a: a stray NUL byte must not make git skip a C++ file as "binary".
-        args = SAFE_GIT + ["grep", "-l", "-z", "-a", "-F", "--untracked", "--no-color"]
+        args = ["grep", "-l", "-z", "-a", "-F", "--untracked", "--no-color"]
         for n in needles:
             args += ["-e", n]
         return args + ["--"] + [f"*{s}" for s in CPP_SUFFIXES]
@@ -141,7 +142,7 @@ class Checkout:
                 stdout, stderr = proc.communicate(timeout=120)
                 returncode = proc.returncode
             else:
-                res = subprocess.run(self._git_grep_args(needles), cwd=self.root, capture_output=True, timeout=120)
+                res = run_git(self.root, *self._git_grep_args(needles))
                 stdout, stderr, returncode = res.stdout, res.stderr, res.returncode
         except (OSError, subprocess.SubprocessError):
             return None
@@ -217,9 +218,6 @@ class Checkout:
             return self.resolve(rel).is_file()
         except UnsafePath:
             return False
-
-    def read(self, rel: str) -> bytes:
-        return self.resolve(rel).read_bytes()
 
     def read_or_none(self, rel: str) -> bytes | None:
         try:

@@ -23,7 +23,7 @@ only for clang), so the symlink mirror is what works for both.
 
 Compiling is reading: only the compiler named by the user's own database runs, only its front end
 (``-fsyntax-only``), only with the database's flags.  Results are cached under
-``$XDG_CACHE_HOME/halo-migrate/compile`` keyed by a hash of the compiler version, the command and
+``$XDG_CACHE_HOME/<PROG>/compile`` keyed by a hash of the compiler version, the command and
 the preprocessed text (``-E``), so a second run compiles only what changed.
 """
 
@@ -44,6 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
+from migrator.engine.checkout import SOURCE_SUFFIXES
+from migrator.engine.deliver.writer import write_atomic
+from migrator import PROG
 from migrator.errors import MigrateError
 
 __all__ = ["CompileDatabaseMissing", "BadCompileDatabase", "NewDiagnostics", "Diagnostic", "CompileVerdict",
@@ -52,7 +55,6 @@ __all__ = ["CompileDatabaseMissing", "BadCompileDatabase", "NewDiagnostics", "Di
 DATABASE = "compile_commands.json"
 # Where tt-metal's build scripts put their build trees (build_metal.sh: build_<type>, linked as build).
 BUILD_DIRS = ("build", "build_Release", "build_Debug", "build_RelWithDebInfo", "build_ASan", "build_TSan")
-SOURCE_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++", ".C", ".c")
 CACHE_VERSION = "1"
 
 
@@ -147,16 +149,15 @@ def find_database(root: Path, build_dir: Optional[str] = None) -> Path:
 def refuse_committed_database(root: Path, db: Path) -> None:
     """A database committed in the checkout is not the user's own build: it names the program that would
     run, so it could make ``--compile-check`` run anything a repository ships.  Refuse it."""
-    from migrator.engine.checkout import SAFE_GIT
+    from migrator.engine.gitcmd import run_git
 
     try:
         rel = db.resolve().relative_to(root.resolve())
     except ValueError:
         return
     try:
-        res = subprocess.run(SAFE_GIT + ["ls-files", "--error-unmatch", "--", str(rel)], cwd=root,
-                             capture_output=True, stdin=subprocess.DEVNULL)
-    except OSError:
+        res = run_git(root, "ls-files", "--error-unmatch", "--", str(rel))
+    except (OSError, subprocess.SubprocessError):
         return
     if res.returncode == 0:
         raise BadCompileDatabase(f"{db} is committed in the checkout; the compile check only runs the compiler "
@@ -377,7 +378,7 @@ def build_overlay(root: str, new_contents: Mapping[str, bytes], dest: str) -> No
 
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "halo-migrate" / "compile"
+    return Path(base) / PROG / "compile"
 
 
 def run_compiler(argv: Sequence[str], cwd: str) -> subprocess.CompletedProcess:
@@ -496,9 +497,7 @@ class _Job:
             out = self.cache / key[:2] / f"{key}.json"
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps([d.to_dict() for d in diags]))
-                os.replace(tmp, out)
+                write_atomic(out, json.dumps([d.to_dict() for d in diags]).encode(), sync=False)
             except OSError:
                 pass  # a cache that cannot be written is only slower
         return diags
@@ -537,7 +536,7 @@ def run_compile_check(root, originals: Mapping[str, bytes], new_contents: Mappin
     cache = cache_root() if use_cache else None
     if cache is not None and str(cache.resolve()).startswith(root + os.sep):
         cache = None  # never write into the checkout
-    overlay = os.path.realpath(tempfile.mkdtemp(prefix="halo-migrate-overlay-"))
+    overlay = os.path.realpath(tempfile.mkdtemp(prefix=f"{PROG}-overlay-"))
     try:
         build_overlay(root, new_contents, overlay)
 

@@ -46,13 +46,6 @@ def enclosing(node: ts.Node, *types: str) -> ts.Node | None:
     return None
 
 
-def identifiers_named(root: ts.Node, name: str) -> Iterator[ts.Node]:
-    """Identifier-like nodes (not strings, not comments) whose text is `name`."""
-    for n in walk(root):
-        if n.type in ("identifier", "field_identifier", "type_identifier", "namespace_identifier") and text(n) == name:
-            yield n
-
-
 def last_name(qualified: str) -> str:
     return qualified.rsplit("::", 1)[-1].strip()
 

@@ -3,6 +3,8 @@ called, which identifiers an expression reads."""
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter as ts
 
 from migrator.engine import cpp
@@ -13,6 +15,22 @@ def identifiers_in(node: ts.Node | None) -> list[str]:
     if node is None:
         return []
     return [cpp.text(n) for n in cpp.walk(node) if n.type == "identifier"]
+
+
+# The one identifier pattern for expression *text* (what a recipe is about to emit): a name not
+# preceded by a member access (`.`, `->`) or a qualifier (`::`).
+_NAME = re.compile(r"(?<![\w.>:])([A-Za-z_]\w*)")
+
+
+def names_needed(expr: str) -> list[str]:
+    """Identifiers an expression's text needs in scope, in order: not members after `.`/`->`, not
+    callees, not namespace qualifiers (`std::min(a, b)` needs `a` and `b`)."""
+    out = []
+    for m in _NAME.finditer(expr):
+        if expr[m.end():].lstrip().startswith(("(", "::")):
+            continue
+        out.append(m.group(1))
+    return out
 
 
 def root_identifier(expr: ts.Node | None) -> str:

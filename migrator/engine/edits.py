@@ -73,3 +73,13 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     if b.is_insertion:
         return a.start < b.start < a.end
     return a.start < b.end and b.start < a.end
+
+
+def map_offset(edits: list[tuple[int, int, bytes]], old: int, inclusive: bool) -> int:
+    """Where an original byte offset lands after `edits` (as `EditSet.encoded` gives them); `inclusive`
+    counts text inserted at it."""
+    shift = 0
+    for start, end, text in edits:
+        if end < old or (end == old and (inclusive or start < old)):
+            shift += len(text) - (end - start)
+    return old + shift

@@ -11,7 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-CPP_EXT = (".cpp", ".cc", ".cxx", ".hpp", ".hh", ".h", ".hxx", ".ipp", ".inl")
+from migrator.engine.checkout import CPP_SUFFIXES
+
 
 
 def clang_format_binary() -> str | None:
@@ -71,7 +72,7 @@ def format_changed_lines(root: Path, originals: dict[str, bytes], new: dict[str,
                      "from the checkout's pre-commit hook")
     out = dict(new)
     for path, data in new.items():
-        if not path.endswith(CPP_EXT):
+        if not path.endswith(CPP_SUFFIXES):
             continue
         ranges = changed_line_ranges(originals[path], data)
         if not ranges:

@@ -33,10 +33,6 @@ class Occurrence:
     detail: str = ""  # macro name, directive line or what the tree has there (for the non-syntax kinds)
     offset: int = -1  # byte offset of the mention itself (`node` may be larger: a macro body, an ERROR)
 
-    def describe(self) -> str:
-        where = self.function + (f" → lambda {self.lambda_name}" if self.lambda_name else "")
-        return f"{self.path}:{self.line} {self.kind}" + (f" in {where}" if where else "")
-
 
 def identifier_nodes(src: SourceFile, name: str) -> list[ts.Node]:
     """Identifiers spelled `name`, in source order. Found by a byte search for the word, then the

@@ -12,51 +12,51 @@ import jinja2.meta
 from migrator.errors import TemplateError
 
 
-def template_dir() -> Path:
-    # Imported from a source tree (templates/ beside migrator/): that tree's templates, so the code
-    # and the templates always come from the same checkout, even beside another installed copy.
-    source = Path(__file__).resolve().parents[2] / "templates"
-    if (source / "__init__.py").is_file():
-        return source
-    from importlib.resources import files
+class Templates:
+    """The Jinja templates of one directory (a recipe's): strict undefined, trimmed blocks."""
 
-    return Path(str(files("migrator.templates")))
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.directory)),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        self.environment.filters["indent_lines"] = indent_lines
+        self._required: dict[str, frozenset[str]] = {}
 
+    def names(self) -> list[str]:
+        return sorted(p.name for p in self.directory.iterdir() if p.is_file() and p.suffix == ".j2")
 
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir())),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    env.filters["indent_lines"] = indent_lines
-    return env
+    def required_variables(self, name: str) -> frozenset[str]:
+        """Variables `name` and every template it includes read without defining them."""
+        if name not in self._required:
+            env = self.environment
+            ast = env.parse(env.loader.get_source(env, name)[0])
+            found = set(jinja2.meta.find_undeclared_variables(ast))
+            for included in jinja2.meta.find_referenced_templates(ast):
+                if included:
+                    found |= self.required_variables(included)
+            self._required[name] = frozenset(found)
+        return self._required[name]
+
+    def render(self, name: str, **variables) -> str:
+        missing = self.required_variables(name) - set(variables)
+        if missing:
+            raise TemplateError(f"{name}: no value bound for {', '.join(sorted(missing))}")
+        try:
+            return self.environment.get_template(name).render(**variables)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{name}: {exc}") from None
 
 
 @lru_cache(maxsize=None)
-def required_variables(name: str) -> frozenset[str]:
-    """Variables `name` and every template it includes read without defining them."""
-    env = environment()
-    ast = env.parse(env.loader.get_source(env, name)[0])
-    found = set(jinja2.meta.find_undeclared_variables(ast))
-    for included in jinja2.meta.find_referenced_templates(ast):
-        if included:
-            found |= required_variables(included)
-    return frozenset(found)
-
-
-def render(name: str, **variables) -> str:
-    missing = required_variables(name) - set(variables)
-    if missing:
-        raise TemplateError(f"{name}: no value bound for {', '.join(sorted(missing))}")
-    try:
-        return environment().get_template(name).render(**variables)
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"{name}: {exc}") from None
+def templates(directory: str | Path) -> Templates:
+    """The (cached) templates of `directory`."""
+    return Templates(Path(directory))
 
 
 def indent_lines(text: str, prefix: str, first: bool = False) -> str:

@@ -43,6 +43,8 @@ CONFIG_STRIDE_TYPE = "uint32_pair_t"
 # Type aliases of the sliding-window header the tool must see through to spell element access.
 TYPE_ALIASES = {"uint32_pair_t": "std::pair<uint32_t, uint32_t>"}
 THREAD_AFTER_ROLE = "kernel_size"
+# A threaded name the function already uses gets this prefix: `conv_stride`, `conv_stride_2`, ...
+THREAD_FRESH_PREFIX = "conv"
 
 # Only a speed hint: looked up in the same pass as the estimate. Threading works for any function.
 LIKELY_THREAD_TARGETS = ("determine_conv_config_for_auto_shard",)

@@ -7,31 +7,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from migrator.engine import cpp
-from migrator.engine.edits import Edit, EditSet
+from migrator.engine import cpp, dataflow
+from migrator.engine.edits import Edit, map_offset
+from migrator.engine.materialize import EditBook, materialize, require_gone
+from migrator.engine.recipe import Changes, Finding
 from migrator.engine.locate import find_occurrences, function_nodes
 from migrator.engine.project import Project
 from migrator.engine.refactor import delete_statement
-from migrator.engine.render import indent_lines, render
+from migrator.engine.render import indent_lines
 from migrator.engine.scope import scope_at
-from migrator.engine.source import SourceFile, error_nodes
+from migrator.engine.source import SourceFile
 from migrator.errors import ParseFailure, PostconditionFailed, ThreadingBlocked, UnsupportedShape
 from migrator.recipe import names
+from migrator.recipe.render import render
 from migrator.recipe.bindings import Binding, bind
 from migrator.recipe.facts import SiteFacts, analyze
 from migrator.recipe.checkout_model import CheckoutModel, read_model
-from migrator.recipe.rewrite import expression_roots, rewrite_site
+from migrator.recipe.rewrite import rewrite_site
 from migrator.recipe.slice_geometry import INPUT_HW as SLICE_INPUT_HW
 from migrator.recipe.slice_geometry import INPUT_HW_TYPE as SLICE_INPUT_TYPE
 from migrator.recipe.slice_geometry import PADDING as SLICE_PADDING
 from migrator.recipe.slice_geometry import PADDING_TYPE as SLICE_PADDING_TYPE
 from migrator.recipe.slice_geometry import plan_slice_geometry
 from migrator.recipe.regression_test import RegressionTest, plan_regression_test
-from migrator.recipe.site import Expr, Site, make_site
-from migrator.recipe.threading import CallerValue, ThreadPlan, plan_threading, stride_in_scope
-
-RECIPE = "halo-precise"
-
+from migrator.recipe.site import Expr, ScopeView, Site, find_stride, make_site
+from migrator.engine.threading import CallerValue, ThreadPlan, plan_threading
 
 @dataclass
 class SitePlan:
@@ -44,40 +44,46 @@ class SitePlan:
     result_old: str
     result_new: str
     shard_shape: str
-    roles: dict[str, str]  # C++ expression text -> model quantity, for verify
     warnings: list[str] = field(default_factory=list)
-    slice_dims_include_padding: bool = False
     arguments: dict[str, str] = field(default_factory=dict)  # estimate parameter meaning -> argument text
     region: tuple[int, int] = field(default=(0, 0), repr=False)  # original bytes the rewrite covers
 
 
 @dataclass
-class MigrationPlan:
-    root: str
-    state: str
-    model: CheckoutModel = field(repr=False)
+class MigrationPlan(Changes):
+    """The halo recipe's Changes: its sites, threading and model of the checkout besides the new bytes."""
+
+    model: CheckoutModel | None = field(default=None, repr=False)
     sites: list[SitePlan] = field(default_factory=list)
     threads: list[ThreadPlan] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
-    originals: dict[str, bytes] = field(default_factory=dict, repr=False)
-    new_contents: dict[str, bytes] = field(default_factory=dict, repr=False)
-    edits: dict[str, list[tuple[int, int, bytes]]] = field(default_factory=dict, repr=False)
-    warnings: list[str] = field(default_factory=list)
-    created: set[str] = field(default_factory=set)  # paths in new_contents that do not exist yet
     regression_test: RegressionTest | None = None  # apply --with-test
 
-    @property
-    def pending(self) -> bool:
-        return bool(self.new_contents)
+    def findings(self) -> list[Finding]:
+        from migrator.recipe.report import findings
 
-    @property
-    def files(self) -> list[str]:
-        return sorted(self.new_contents)
+        return findings(self)
+
+    def summary_lines(self) -> list[str]:
+        if self.model.estimate_variant in ("absent",):
+            return []
+        return [f"estimate variant: {self.model.estimate_variant}; "
+                f"generate_shard_boundaries takes {self.model.shard_boundaries_arity} argument(s)"]
+
+    def report_fields(self) -> dict:
+        from migrator.recipe.report import report_fields
+
+        return report_fields(self)
+
+    def template_context(self, check=None) -> dict:
+        from migrator.recipe.report import regression_rows, verify_rows
+
+        return dict(plan=self, sites=self.sites, threads=self.threads, variant=self.model.estimate_variant,
+                    verify_rows=verify_rows(check or []), regression_rows=regression_rows(self.regression_test))
 
 
 def build_plan(project: Project, with_test: bool = False) -> MigrationPlan:
     model = read_model(project)
-    plan = MigrationPlan(str(project.checkout.root), model.state, model, warnings=list(model.warnings))
+    plan = MigrationPlan(str(project.checkout.root), model.state, model=model, warnings=list(model.warnings))
     plan.warnings.extend(project.checkout.warnings)
     for occ in model.occurrences:
         plan.warnings.extend(_account_for(occ, model))
@@ -86,15 +92,10 @@ def build_plan(project: Project, with_test: bool = False) -> MigrationPlan:
     if model.config_struct is None:
         raise UnsupportedShape(f"struct {names.CONFIG_TYPE} not found in {names.SLIDING_WINDOW_HPP}")
 
-    sets: dict[str, EditSet] = {}
-
-    def add(path: str, edit: Edit) -> None:
-        sets.setdefault(path, EditSet(path)).add(edit)
+    add = EditBook()
 
     # 1. sites, and what is true at each (facts.py)
-    sites = [make_site(project, occ, model.estimate_params) for occ in model.calls]
-    for site in sites:
-        site.project_helpers = dict(model.helpers)
+    sites = [make_site(project, occ, model.estimate_params, model.helpers) for occ in model.calls]
     param_types = _estimate_param_types(model)
     local_names: set[str] = set()
     facts = [analyze(site, param_types, local_names) for site in sites]
@@ -115,7 +116,7 @@ def build_plan(project: Project, with_test: bool = False) -> MigrationPlan:
         plan.sites.append(SitePlan(
             site.path, site.line, site.occurrence.function, site.occurrence.lambda_name, bindings,
             rw.config_name, rw.result_old, rw.result_new, f.arg("shard_shape").text,
-            _roles(f), warnings, f.slice is not None, {role: a.text for role, a in f.args.items()},
+            warnings, {role: a.text for role, a in f.args.items()},
             region=rw.region))
         plan.warnings.extend(warnings)
         plan.steps.append(f"rewrite call at {site.path}:{site.line} ({site.occurrence.function}"
@@ -134,12 +135,8 @@ def build_plan(project: Project, with_test: bool = False) -> MigrationPlan:
             plan.steps.append(f"delete {names.ESTIMATE} {what} at {occ.path}:{occ.line}")
 
     # 6. new bytes, then prove them sound
-    for path, es in sets.items():
-        src = project.source(path)
-        plan.originals[path] = src.data
-        plan.edits[path] = es.encoded(src.newline)
-        plan.new_contents[path] = es.apply(src.data, src.newline)
-    _check_postconditions(project, plan)
+    new_sources = materialize(project, add, plan)
+    _check_postconditions(project, plan, new_sources)
     if with_test:
         _add_regression_test(project, plan, fields)
     return plan
@@ -225,7 +222,8 @@ def _thread_missing_stride(project: Project, sites: list[Site], facts: list[Site
         thread = plan_threading(project, fn, first.src, names.STRIDE, after,
                                 f"{first.path}:{first.line} needs the convolution stride",
                                 resolve=partial(caller_stride, padding_index=fn_params.index(padding)
-                                                if padding in fn_params else None))
+                                                if padding in fn_params else None),
+                                fresh_prefix=names.THREAD_FRESH_PREFIX)
         plan.threads.append(thread)
         plan.warnings.extend(thread.notes)
         for path, edit in thread.edits:
@@ -240,18 +238,25 @@ def _thread_missing_stride(project: Project, sites: list[Site], facts: list[Site
     return out
 
 
-def caller_stride(view, args, index: int, padding_index: int | None) -> CallerValue | None:
+def stride_in_scope(view: ScopeView, args, index: int) -> CallerValue | None:
+    """The convolution stride visible at a call (site.find_stride), spelled for the new parameter."""
+    expr = find_stride(view, args[index])
+    return CallerValue(expr, expr.as_array_argument()) if expr is not None else None
+
+
+def caller_stride(project, src, call, args, index: int, padding_index: int | None = None) -> CallerValue | None:
     """What a caller of the threaded function passes as the stride. A transposed conv
     (conv_transpose2d builds its halo config with `is_transpose = true`) passes the zero-inserted
     full input, and the conv that runs on it after the transposed halo is a stride-1 conv without
     padding: so it passes `{1, 1}`, and `{0, 0, 0, 0}` instead of its own padding, which the function
     uses only for this size and a log line. With the conv's own stride and padding the halo would be
     sized as a regular conv's and come out too small for some shapes (upstream #30446 does that)."""
+    view = ScopeView(project, src, call)
     if (padding_index is not None and padding_index < len(args) and _builds_transposed_halo(view)
             and not _only_use_of_a_local(view, args[padding_index])):
         return CallerValue(
             Expr("{1, 1}", f"the stride-1 conv that runs on {view.scope.function and cpp.function_name(view.scope.function)}'s "
-                 "zero-inserted input after its transposed halo", "std::array<uint32_t, 2>"),
+                 "zero-inserted input after its transposed halo", "std::array<uint32_t, 2>"), "{1, 1}",
             ((padding_index, "{0, 0, 0, 0}"),),
             f"{cpp.text(args[padding_index])} → {{0, 0, 0, 0}} and stride {{1, 1}}: the sizes passed are the transposed "
             "conv's zero-inserted full input, on which a stride-1 conv without padding runs")
@@ -327,21 +332,6 @@ def _estimate_param_types(model: CheckoutModel) -> dict[str, str]:
     return {}
 
 
-def _roles(f: SiteFacts) -> dict[str, str]:
-    roles = {a.text: role for role, a in f.args.items()}
-    roles.update({a.value.text: role for role, a in f.args.items()})  # an argument held in a local
-    if f.stride is not None:
-        roles[f.stride.text] = "stride"
-    if f.slice is not None and f.slice.exact_input_hw is not None:
-        roles[SLICE_INPUT_HW] = SLICE_INPUT_HW
-        roles[SLICE_PADDING] = SLICE_PADDING
-    if f.memory_config is not None:
-        roles[f.memory_config.text] = "memory_config"
-        if f.parallel_config is not None:
-            roles[f.parallel_config.text] = "parallel_config"
-    return roles
-
-
 def _ensure_include(project: Project, site: Site, add, plan: MigrationPlan) -> None:
     src = site.src
     if src.path in (names.SLIDING_WINDOW_CPP, names.SLIDING_WINDOW_HPP):
@@ -385,27 +375,11 @@ def _add_precise_function(model: CheckoutModel, add, plan: MigrationPlan) -> Non
         plan.steps.append(f"define {names.PRECISE} in {cpp_.path}")
 
 
-def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
-    """Re-parse every touched file; refuse the whole plan on any new syntax error, any remaining
-    reference to the estimate, a precise function declared/defined other than once, or a bound
-    expression whose names are not visible at the rewritten site."""
-    new_sources = {}
-    for path, data in plan.new_contents.items():
-        before = project.source(path)  # parsed already, from the same bytes
-        after = before.reparse(data, plan.edits[path])
-        if after.error_count() > before.error_count():
-            after = SourceFile.parse(path, data)  # confirm with a parse from scratch before refusing
-        if after.error_count() > before.error_count():
-            bad = error_nodes(after.tree)
-            line = after.line(bad[0]) if bad else 0
-            raise ParseFailure(f"{path}:{line}: the rewritten file no longer parses cleanly; nothing written")
-        new_sources[path] = after
-        for occ in find_occurrences(after, names.ESTIMATE):
-            raise PostconditionFailed(f"{path}:{occ.line}: {names.ESTIMATE} still referenced after the rewrite"
-                                      + (f" ({occ.detail})" if occ.detail else ""))
-    for occ in plan.model.occurrences:
-        if occ.path not in plan.new_contents:
-            raise PostconditionFailed(f"{occ.path}:{occ.line}: {names.ESTIMATE} left unmigrated")
+def _check_postconditions(project: Project, plan: MigrationPlan, new_sources: dict[str, SourceFile]) -> None:
+    """Beyond the engine's (every touched file re-parses, no mention of the estimate is left): the precise
+    function declared and defined exactly once, and every name a bound expression uses visible at the
+    rewritten site. Any failure refuses the whole plan."""
+    require_gone(names.ESTIMATE, new_sources, plan.model.occurrences, plan)
     for path, kind in ((names.SLIDING_WINDOW_HPP, 0), (names.SLIDING_WINDOW_CPP, 1)):
         src = new_sources.get(path) or project.source(path)
         if src is None:
@@ -418,7 +392,7 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
         src = new_sources[sp.path]
         # The new call of *this* site: inside the bytes its rewrite produced (another site's config
         # may have the same name in another block).
-        lo, hi = _new_offset(plan.edits[sp.path], sp.region[0], False), _new_offset(plan.edits[sp.path], sp.region[1], True)
+        lo, hi = map_offset(plan.edits[sp.path], sp.region[0], False), map_offset(plan.edits[sp.path], sp.region[1], True)
         calls = [o for o in find_occurrences(src, names.PRECISE)
                  if o.kind == "call" and lo <= o.owner.start_byte < hi]
         if not calls:
@@ -429,19 +403,10 @@ def _check_postconditions(project: Project, plan: MigrationPlan) -> None:
             if not args or cpp.text(args[0]) != sp.config_name:
                 continue
             for b in sp.bindings:
-                for ident in expression_roots(b.expr):
+                for ident in dataflow.names_needed(b.expr):
                     if ident not in scope and ident not in _KNOWN_FREE:
                         raise PostconditionFailed(
                             f"{sp.path}: `{ident}` used for {b.field} is not in scope at the rewritten call")
-
-
-def _new_offset(edits: list[tuple[int, int, bytes]], old: int, inclusive: bool) -> int:
-    """Where an original byte offset lands after the edits; `inclusive` counts text inserted at it."""
-    shift = 0
-    for start, end, text in edits:
-        if end < old or (end == old and (inclusive or start < old)):
-            shift += len(text) - (end - start)
-    return old + shift
 
 
 _KNOWN_FREE = {"true", "false", names.NUM_CORES_NHW_HELPER}

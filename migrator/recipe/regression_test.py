@@ -19,11 +19,11 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from migrator.engine.checkout import SAFE_GIT
+from migrator.engine.gitcmd import run_git
 from migrator.engine.edits import Edit, EditSet
 from migrator.engine.locate import find_occurrences
 from migrator.engine.project import Project
-from migrator.engine.render import render
+from migrator.recipe.render import render
 from migrator.engine.source import SourceFile
 from migrator.errors import PostconditionFailed, UnsupportedShape
 from migrator.recipe import names
@@ -404,10 +404,10 @@ def _year(project: Project, neighbour_text: str) -> str:
     root = project.checkout.root
     if project.checkout.is_git:
         try:
-            out = subprocess.run(SAFE_GIT + ["log", "-1", "--format=%cd", "--date=format:%Y"], cwd=root,
-                                 capture_output=True, text=True, timeout=30)
-            if out.returncode == 0 and out.stdout.strip().isdigit():
-                return out.stdout.strip()
+            out = run_git(root, "log", "-1", "--format=%cd", "--date=format:%Y", timeout=30)
+            year = out.stdout.decode("utf-8", "replace").strip()
+            if out.returncode == 0 and year.isdigit():
+                return year
         except (OSError, subprocess.SubprocessError):
             pass
     m = re.search(r"©\s*((?:19|20)\d\d)", neighbour_text)

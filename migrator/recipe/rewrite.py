@@ -11,9 +11,10 @@ import tree_sitter as ts
 from migrator.engine import cpp
 from migrator.engine.edits import Edit
 from migrator.engine.refactor import rename_format_labels, rename_in_block
-from migrator.engine.render import indent_lines, render
+from migrator.engine.render import indent_lines
 from migrator.engine.scope import PREPROC_BRANCHES
 from migrator.recipe import names
+from migrator.recipe.render import render
 from migrator.recipe.bindings import Binding
 from migrator.recipe.facts import SiteFacts
 from migrator.recipe.site import Site
@@ -281,18 +282,6 @@ def _simple_declaration(stmt: ts.Node, call: ts.Node):
         right = value.child_by_field_name("right")
         return type_text, declarator, " * " + " ".join(cpp.text(right).split())
     return None
-
-
-def expression_roots(expr: str) -> list[str]:
-    """Identifiers an emitted expression needs in scope: not members after `.`/`->`, not callees,
-    not namespace qualifiers."""
-    out = []
-    for m in re.finditer(r"(?<![\w.>:])([A-Za-z_]\w*)", expr):
-        tail = expr[m.end():].lstrip()
-        if tail.startswith(("(", "::")):
-            continue
-        out.append(m.group(1))
-    return out
 
 
 def raise_unsupported(site: Site, why: str):

@@ -302,12 +302,13 @@ def map_arguments(call: ts.Node, params: list[str], where: str) -> dict[str, ts.
     return dict(zip(roles, args))
 
 
-def make_site(project: Project, occ: Occurrence, params: list[str]) -> Site:
+def make_site(project: Project, occ: Occurrence, params: list[str], helpers: dict[str, str]) -> Site:
+    """The site of one estimate call; `helpers`: the checkout's helper functions and their namespaces."""
     src = project.source(occ.path)
     call = occ.owner
     where = f"{occ.path}:{occ.line}"
     args = map_arguments(call, params, where)
-    return Site(project, src, occ, call, scope_at(src, call), args)
+    return Site(project, src, occ, call, scope_at(src, call), args, dict(helpers))
 
 
 __all__ = ["Expr", "Site", "make_site", "find_stride", "bare_type"]

@@ -94,12 +94,12 @@ def plan_slice_geometry(site) -> SliceGeometry | None:
             return None
         scope = scope_at(site.src, call)
         extents = [found["h"][1][0], found["w"][1][0]]
-        needed = set(pads.values()) | {i for e in extents for i in _identifiers(e)}
+        needed = set(pads.values()) | {i for e in extents for i in dataflow.names_needed(e)}
         if any(n not in scope for n in needed):
             return None
         # The extents must still hold at the call what they held when the sizes were computed.
         last_dims = max(found["h"][0].end_byte, found["w"][0].end_byte)
-        for ident in {i for e in extents for i in _identifiers(e)}:
+        for ident in {i for e in extents for i in dataflow.names_needed(e)}:
             if any(last_dims <= s.start_byte < call.start_byte for s, _, _ in dataflow.assignments_to(fn, ident)):
                 return None
         def as_u32(name: str) -> str:
@@ -120,9 +120,3 @@ def plan_slice_geometry(site) -> SliceGeometry | None:
                                                f"const {PADDING_TYPE}& {PADDING}", f"add {PADDING}",
                                                comment=pad_note)))
     return geo
-
-
-def _identifiers(expr: str) -> list[str]:
-    import re
-
-    return re.findall(r"(?<![\w.>])([A-Za-z_]\w*)", expr)

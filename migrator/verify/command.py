@@ -1,21 +1,21 @@
 """`halo-migrate verify`: check every rewrite numerically against the reference model.
 
-Pending sites come from the in-memory plan (``build_plan``); already-migrated sites are read back
-from the code (:mod:`migrator.verify.from_code`).  Specs: the checkout's own conv2d sweep files,
+The sites are the exact calls of the migrated text: the in-memory plan's new bytes for pending
+rewrites, the checkout's own text for sites migrated already (by this tool or by hand).  Specs: the checkout's own conv2d sweep files,
 the bundled default set, and ``--specs FILE``.  Exit 0 when every rewrite matches the runtime
 halo config, 1 on any mismatch, 2 on error.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import List, Optional, Sequence
 
-from migrator import __version__
+from migrator import PROG, __version__
+from migrator.engine.recipe import VerifyResult
 from migrator.errors import MigrateError
-from migrator.verify.core import SiteInput, SiteResult, estimate_variant_code, site_from_plan, verify_sites
-from migrator.verify.evaluate import EvalError
+from migrator.report import compile_lines, md_table
+from migrator.verify.core import estimate_variant_code
 from migrator.verify.placement import GRIDS, LAYOUTS, ConvSpec
 from migrator.verify.specs import SpecsError, collect_specs
 
@@ -32,26 +32,12 @@ def parse_grids(text: Optional[str]) -> List[str]:
     return list(dict.fromkeys(names))
 
 
-def gather_sites(checkout) -> tuple:
-    """(plan, sites): the plan's pending sites plus the migrated ones read from the code."""
-    from migrator.engine.project import Project
-    from migrator.recipe.plan import build_plan
-    from migrator.verify.from_code import sites_from_code
-
-    project = Project(checkout)
-    plan = build_plan(project)
-    sites: List[SiteInput] = [site_from_plan(s) for s in plan.sites]
-    if plan.state in ("migrated", "partially-migrated"):
-        sites += sites_from_code(project)
-    return plan, sites
-
-
-def verify_report(root: str, plan, sites, specs: Sequence[ConvSpec], grids: Sequence[str],
+def verify_report(root: str, plan, specs: Sequence[ConvSpec], grids: Sequence[str],
                   spec_sources=None, warnings=None, quiet: bool = False, project=None,
                   budget: Optional[int] = None) -> dict:
     """The verify document.  The sites are the exact calls of the migrated text (the plan's new
     bytes for pending rewrites, the checkout's own text for hand migrations), each evaluated along
-    every call path from the entry functions (``sites`` is kept for callers; it is not used)."""
+    every call path from the entry functions."""
     from migrator.engine.project import Project
     from migrator.verify.core import path_check, refusal
 
@@ -65,7 +51,7 @@ def verify_report(root: str, plan, sites, specs: Sequence[ConvSpec], grids: Sequ
     why = refusal(summaries) if summaries else None
     return {
         "schema_version": 1,
-        "tool": "halo-migrate",
+        "tool": PROG,
         "version": __version__,
         "root": root,
         "state": plan.state,
@@ -88,57 +74,24 @@ def verify_report(root: str, plan, sites, specs: Sequence[ConvSpec], grids: Sequ
     }
 
 
-def run_verify(checkout, args) -> int:
+def verify_result(checkout, options) -> VerifyResult:
+    """The halo recipe's `verify`: the plan (or the migrated text), every exact call evaluated along every
+    call path, as a document and its renderers."""
     from migrator.engine.project import Project
     from migrator.recipe.plan import build_plan
-
-    grids = parse_grids(getattr(args, "grids", None))
-    project = Project(checkout)
-    plan = build_plan(project)
-    specset = collect_specs(checkout.root, getattr(args, "specs", None))
-    if not specset.specs:
-        raise SpecsError("no conv specs to evaluate")
     from migrator.verify.core import VERIFY_BUDGET
 
-    budget = None if getattr(args, "all_paths", False) else VERIFY_BUDGET
-    report = verify_report(str(checkout.root), plan, [], specset.specs, grids, specset.sources, specset.warnings,
-                           quiet=getattr(args, "quiet", False), project=project, budget=budget)
-    _add_compile_verdict(report, checkout, plan, args)
-    fmt = getattr(args, "format", "text") or "text"
-    if fmt == "github":  # annotations on stdout; the Markdown report in the step summary when there is one
-        from migrator.github import write_step_summary
-
-        text = render_github(report, with_markdown=not write_step_summary(render_markdown(report)))
-    else:
-        text = render(report, fmt)
-    if text:
-        print(text, end="" if text.endswith("\n") else "\n")
-    return 0 if report["ok"] else 1
-
-
-def _add_compile_verdict(report: dict, checkout, plan, args) -> None:
-    """``--compile-check``: the pending migration's compile verdict joins the report (and its ``ok``)."""
-    from migrator.compile_step import compile_check, not_run, wanted
-
-    if not wanted(args):
-        return
-    if not plan.pending:
-        report["compile_check"] = not_run("no pending migration to compile")
-        return
-    verdict = compile_check(checkout.root, plan.originals, plan.new_contents, args, refuse=False)
-    report["compile_check"] = verdict.to_dict()
-    report["ok"] = report["ok"] and verdict.ok
-
-
-def _compile_lines(report: dict) -> list:
-    cc = report.get("compile_check")
-    if not cc:
-        return []
-    if not cc["ran"]:
-        return [f"compile check: not run ({cc['reason']})"]
-    head = (f"compile check: {len(cc['new_diagnostics'])} new diagnostic(s) on {len(cc['translation_units'])} "
-            f"translation unit(s) with {cc['compiler']}")
-    return [head] + [f"  {d['file']}:{d['line']}: {d['kind']}: {d['message']}" for d in cc["new_diagnostics"]]
+    grids = parse_grids(options.get("grids"))
+    project = Project(checkout)
+    plan = build_plan(project)
+    specset = collect_specs(checkout.root, options.get("specs"))
+    if not specset.specs:
+        raise SpecsError("no conv specs to evaluate")
+    budget = None if options.get("all_paths") else VERIFY_BUDGET
+    report = verify_report(str(checkout.root), plan, specset.specs, grids, specset.sources, specset.warnings,
+                           quiet=options.get("quiet", False), project=project, budget=budget)
+    return VerifyResult(plan, report, report["ok"],
+                        {"text": render_text, "markdown": render_markdown, "github": render_github})
 
 
 # ---- rendering ----------------------------------------------------------------------------------
@@ -156,16 +109,6 @@ def _ratio(r: dict) -> str:
 
 def _spec(s: list) -> str:
     return "[" + ", ".join(str(v) for v in s) + "]"
-
-
-def render(report: dict, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(report, indent=2) + "\n"
-    if fmt == "markdown":
-        return render_markdown(report)
-    if fmt == "github":
-        return render_github(report)
-    return render_text(report)
 
 
 def render_text(report: dict) -> str:
@@ -220,7 +163,7 @@ def render_text(report: dict) -> str:
             lines.append(f"  note: {tr['affected']} evaluations would see extra right padding from DRAM-slice tile "
                          f"rounding, which this call site cannot see (up to {tr['max_extra_elems']} more elems; "
                          "excluded from the comparison)")
-    lines += [""] + _compile_lines(report)
+    lines += [""] + compile_lines(report)
     outside = sum(s["tile_rounding"]["affected"] for s in report["sites"] if not s["tile_rounding"]["visible_to_site"]) \
         + sum(p.get("caller_findings", 0) for s in report["sites"] for p in s.get("paths", []))
     matched = ("every rewrite matches the runtime halo config" if not outside else
@@ -237,17 +180,15 @@ def render_markdown(report: dict) -> str:
     out = [f"### halo-migrate verify: {'✅ all rewrites match' if report['ok'] else '❌ mismatches'}", "",
            f"{report['specs_evaluated']} conv specs × {len(report['layouts'])} shard layouts × "
            f"{len(report['grids'])} grid(s); old estimate: {report['estimate_variant']}.", "",
-           "| site | evaluated | skipped | mismatches | under-allocations (old) | precise/estimate min / median / max "
-           "| L1 saved (bytes, summed) |",
-           "|---|---|---|---|---|---|---|"]
-    for s in report["sites"]:
-        out.append(f"| `{s['file']}:{s['line']}` ({s['function']}) | {s['evaluated']} | {s['skipped']} | "
-                   f"{s['mismatches']} | {s['under_allocations']} | {_ratio(s['ratio'])} | {s['l1_saved_bytes']:,} |")
+           md_table(("site", "evaluated", "skipped", "mismatches", "under-allocations (old)",
+                     "precise/estimate min / median / max", "L1 saved (bytes, summed)"),
+                    [(f"`{s['file']}:{s['line']}` ({s['function']})", s["evaluated"], s["skipped"], s["mismatches"],
+                      s["under_allocations"], _ratio(s["ratio"]), f"{s['l1_saved_bytes']:,}") for s in report["sites"]])]
     for s in report["sites"]:
         for m in s["mismatch_examples"]:
             out.append(f"- mismatch at `{s['file']}:{s['line']}`: {_spec(m['spec'])} {m['layout']}/{m['grid']} "
                        f"fields {', '.join(m['fields'])}")
-    out += [f"- {line.strip()}" for line in _compile_lines(report)]
+    out += [f"- {line.strip()}" for line in compile_lines(report)]
     return "\n".join(out) + "\n"
 
 

@@ -225,10 +225,6 @@ def threaded_params(before: Dict[str, bytes], after: Sequence[SourceFile]) -> Di
     return {k: v - old.get(k, set()) for k, v in new.items() if k in old and v - old.get(k, set())}
 
 
-def fingerprint(results: Sequence[pc.SitePathsResult]) -> dict:
-    return {(r.path, r.line): r.values for r in results}
-
-
 def run(sources: Sequence[SourceFile], specs, grids, threaded, progress=None) -> Tuple[List[MutantResult], dict]:
     base = pc.check_sources(sources, specs, grids, record=True)
     base_fp = {(r.path, i): r.values for i, r in enumerate(base)}

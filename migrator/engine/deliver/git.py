@@ -1,17 +1,18 @@
-"""Git through GitPython with argument lists only. Hooks and fsmonitor are disabled for every
-call, so a checkout's configuration cannot make this tool run a program."""
+"""Delivery through git: commits built in a temporary index (GitPython's object database), patches and
+branches. Every git process goes through :mod:`migrator.engine.gitcmd` (argument lists, hooks and
+fsmonitor disabled), so a checkout's configuration cannot make this tool run a program."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import subprocess
 import tempfile
 
-from migrator.engine.checkout import SAFE_GIT
+from migrator import PROG
+from migrator.engine.gitcmd import run_git
 from migrator.errors import BranchExists, DirtyFiles, GitFailure, NotGitRepo
-
-_ENV = {"GIT_TERMINAL_PROMPT": "0"}
 
 
 def open_repo(root):
@@ -26,16 +27,16 @@ def open_repo(root):
 
 
 def run(repo, *args, env=None, binary: bool = False):
-    """`git ARGS` in the repository, with the same hook/fsmonitor guard as every scan (SAFE_GIT)."""
-    import git
-
+    """`git ARGS` in the repository (gitcmd.run_git); a failure is one GitFailure line."""
+    verb = next((a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-c")), "")
     try:
-        return repo.git.execute([*SAFE_GIT, *args], env={**_ENV, **(env or {})}, with_extended_output=False,
-                                strip_newline_in_stdout=False, stdout_as_string=not binary)
-    except git.GitCommandError as exc:
-        verb = next((a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-c")), "")
-        detail = " ".join(str(exc.stderr).strip().strip("'").replace("stderr: ", "").split()) or str(exc)
-        raise GitFailure(f"git {verb}: {detail[:300]}") from None
+        res = run_git(repo.working_dir or repo.git_dir, *args, env=env)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitFailure(f"git {verb}: {exc}") from None
+    if res.returncode != 0:
+        detail = " ".join(res.stderr.decode("utf-8", "replace").split()) or f"exit status {res.returncode}"
+        raise GitFailure(f"git {verb}: {detail[:300]}")
+    return res.stdout if binary else res.stdout.decode("utf-8", "surrogateescape")
 
 
 def has_head(repo) -> bool:
@@ -91,8 +92,8 @@ def _head_blob(repo, path: str) -> bytes:
     return obj.data_stream.read()
 
 
-FALLBACK_NAME = "halo-migrate"
-FALLBACK_EMAIL = "halo-migrate@users.noreply.github.com"
+FALLBACK_NAME = PROG
+FALLBACK_EMAIL = f"{PROG}@users.noreply.github.com"
 
 
 def identity(repo):
@@ -134,7 +135,7 @@ def _commit(repo, parent, contents: dict[str, bytes], message: str, author, comm
     from git.index.typ import BaseIndexEntry, IndexEntry
     from gitdb.base import IStream
 
-    with tempfile.TemporaryDirectory(prefix="halo-migrate-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{PROG}-") as tmp:
         index_file = os.path.join(tmp, "index")
         if parent is not None:
             index = IndexFile.new(repo, parent.tree)
@@ -167,7 +168,7 @@ def _base_commit(repo, originals: dict[str, bytes], author, committer):
         entries = IndexFile.new(repo, head.tree).entries
         if all((p, 0) in entries and entries[(p, 0)].binsha == _blob_sha(d) for p, d in originals.items()):
             return head
-    return _commit(repo, head, originals, "halo-migrate: the files as they were read\n", author, committer)
+    return _commit(repo, head, originals, f"{PROG}: the files as they were read\n", author, committer)
 
 
 def mailbox_patch(root, is_git: bool, originals: dict[str, bytes], new: dict[str, bytes], message: str,
@@ -180,7 +181,7 @@ def mailbox_patch(root, is_git: bool, originals: dict[str, bytes], new: dict[str
         return _format_patch(open_repo(root), originals, new, message, signature)
     import git
 
-    with tempfile.TemporaryDirectory(prefix="halo-migrate-patch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{PROG}-patch-") as tmp:
         try:
             repo = git.Repo.init(tmp, bare=True)
         except Exception as exc:  # noqa: BLE001
@@ -220,7 +221,7 @@ def create_branch(root, name: str, new_contents: dict[str, bytes], message: str,
     author, committer, note = identity(repo)
     commit = _commit(repo, repo.head.commit, new_contents, message, author, committer)
     try:
-        repo.create_head(name, commit, force=True, logmsg="halo-migrate")
+        repo.create_head(name, commit, force=True, logmsg=PROG)
     except Exception as exc:  # noqa: BLE001 - a ref that cannot be written is one line
         raise GitFailure(f"cannot write refs/heads/{name} ({exc.__class__.__name__}: {exc})") from None
     return commit.hexsha, note

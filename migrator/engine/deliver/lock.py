@@ -18,9 +18,10 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from migrator import PROG
 from migrator.errors import CheckoutBusy
 
-LOCK_NAME = "halo-migrate.lock"
+LOCK_NAME = f"{PROG}.lock"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -47,7 +48,7 @@ def lock_path(root: Path) -> Path:
     if git_dir is not None and os.access(git_dir, os.W_OK):
         return git_dir / LOCK_NAME
     digest = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"halo-migrate-{digest}.lock"
+    return Path(tempfile.gettempdir()) / f"{PROG}-{digest}.lock"
 
 
 def timeout_from_env() -> float:
@@ -70,7 +71,7 @@ def checkout_lock(root: Path, timeout: float | None = None):
     try:
         lock.acquire()
     except Timeout:
-        raise CheckoutBusy(f"{root}: another halo-migrate run is working on this checkout (waited {wait:g} s "
+        raise CheckoutBusy(f"{root}: another {PROG} run is working on this checkout (waited {wait:g} s "
                            f"for {path}); try again when it has finished") from None
     except OSError as exc:
         raise CheckoutBusy(f"{root}: cannot take the lock {path} ({exc.strerror or exc})") from None

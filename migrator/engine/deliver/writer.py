@@ -3,7 +3,10 @@
 Before the first file is replaced, a journal holding every original is written and synced. Each
 file is then replaced by rename (never truncated in place). If the process dies mid-way, the
 journal is still there and `recover()` — run by the next command, or `apply --recover` — puts the
-originals back, so the tree is always either fully old or fully new."""
+originals back, so the tree is always either fully old or fully new.
+
+`write_atomic` is the one way the tool writes a file (tree files, the journal, a patch, cache entries):
+a temp file beside the target, synced, renamed over it."""
 
 from __future__ import annotations
 
@@ -11,11 +14,14 @@ import base64
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
+from migrator import PROG
 from migrator.errors import DirtyFiles, PostconditionFailed, RecoveryNeeded, UnsafePath
 
-JOURNAL = "halo-migrate.journal"
+JOURNAL = f"{PROG}.journal"
+TMP_SUFFIX = f".{PROG}.tmp"
 
 
 def journal_path(root: Path) -> Path:
@@ -38,15 +44,35 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.halo-migrate.tmp")
-    mode = target.stat().st_mode if target.exists() else 0o644
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, mode & 0o7777)
-    os.replace(tmp, target)
+def write_atomic(target: Path, data: bytes, mode: int | None = None, sync: bool = True) -> None:
+    """`target` holds `data` whole or is untouched: a temp file beside it (unique, named
+    `.NAME.*{TMP_SUFFIX}`), synced, given `mode` (default: the target's, or 0o666 minus the umask for a
+    new file), renamed over it. The temp file is removed on failure; a kill leaves it for `recover`."""
+    target = Path(target)
+    if mode is None:
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0o022)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+        tmp = None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _leftovers(p: Path) -> list[Path]:
+    return list(p.parent.glob(f".{p.name}.*{TMP_SUFFIX}")) if p.parent.is_dir() else []
 
 
 def _checked(root: Path, rel: str) -> Path:
@@ -59,8 +85,7 @@ def _checked(root: Path, rel: str) -> Path:
     return p
 
 
-def write_all(root: Path, originals: dict[str, bytes], new: dict[str, bytes], _crash_after: int | None = None,
-              created=frozenset()) -> None:
+def write_all(root: Path, originals: dict[str, bytes], new: dict[str, bytes], created=frozenset()) -> None:
     """Replace every file in `new`; `originals` must still be what is on disk. Paths in `created`
     must not exist yet (an interrupted run removes them again). Returns only once every file has
     been read back from disk and is exactly what was written (the caller holds the checkout lock,
@@ -82,17 +107,10 @@ def write_all(root: Path, originals: dict[str, bytes], new: dict[str, bytes], _c
     record = {rel: {"original": base64.b64encode(originals[rel]).decode(),
                     "new_sha256": hashlib.sha256(new[rel]).hexdigest(),
                     **({"created": True} if rel in created else {})} for rel in new}
-    tmp = journal.with_name(journal.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump({"files": record}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, journal)
+    write_atomic(journal, json.dumps({"files": record}).encode("utf-8"))
     _fsync_dir(journal.parent)
-    for i, rel in enumerate(sorted(new)):
-        if _crash_after is not None and i == _crash_after:
-            os.kill(os.getpid(), 9)  # test hook: die between two writes
-        _write_atomic(paths[rel], new[rel])
+    for rel in sorted(new):
+        write_atomic(paths[rel], new[rel])
     for p in {p.parent for p in paths.values()}:
         _fsync_dir(p)
     journal.unlink()
@@ -114,8 +132,7 @@ def recover(root: Path) -> list[str]:
     """Undo an interrupted write_all: restore every original listed in the journal. Call it only
     while holding the checkout lock: a journal then belongs to a run that died."""
     journal = journal_path(root)
-    stale = journal.with_name(journal.name + ".tmp")
-    if stale.exists():
+    for stale in _leftovers(journal):
         stale.unlink()  # the journal was never completed, so no file was touched
     if not journal.exists():
         return []
@@ -133,10 +150,9 @@ def recover(root: Path) -> list[str]:
                 p.unlink()
                 restored.append(rel)
         elif not p.exists() or p.read_bytes() != original:
-            _write_atomic(p, original)
+            write_atomic(p, original)
             restored.append(rel)
-        leftover = p.with_name(f".{p.name}.halo-migrate.tmp")
-        if leftover.exists():
+        for leftover in _leftovers(p):
             leftover.unlink()
     journal.unlink()
     _fsync_dir(journal.parent)

@@ -1,19 +1,19 @@
 """Thread a value that a call site needs but cannot see into the enclosing named function: a new
 parameter after a named one, in every declaration and the definition, and a new argument at every
-call of that function, resolved in each caller's own scope. All or nothing: if any caller cannot
-supply the value, nothing is threaded and the unresolved chain is reported.
+call of that function, resolved in each caller's own scope by the recipe's callback. All or nothing:
+if any caller cannot supply the value, nothing is threaded and the unresolved chain is reported.
 
 Where C++ makes the change illegal or ambiguous the refusal names the cause: a default argument at
 or before the insertion point (the new parameter would need a default too), an overload (a call
 could bind to either), a mention of the function that a new parameter would break (a macro body, a
 disabled branch, code that does not parse). A name already taken in the function (a `stride` that
-is a byte pitch) gets a fresh one (`conv_stride`, `conv_stride_2`, ...): `ThreadPlan.param_name`."""
+is a byte pitch) gets a fresh one (`<prefix>_stride`, `<prefix>_stride_2`, ...): `ThreadPlan.param_name`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
 
 import tree_sitter as ts
 
@@ -24,7 +24,6 @@ from migrator.engine.project import Project
 from migrator.engine.refactor import add_argument, add_parameter
 from migrator.engine.source import SourceFile
 from migrator.errors import ThreadingBlocked
-from migrator.recipe.site import Expr, ScopeView, find_stride
 
 
 @dataclass
@@ -32,7 +31,7 @@ class CallerUpdate:
     path: str
     line: int
     function: str
-    expr: Expr
+    expr: Any  # the recipe's description of the value passed (with `text` and `provenance`)
 
 
 @dataclass
@@ -50,23 +49,24 @@ class ThreadPlan:
 
 @dataclass(frozen=True)
 class CallerValue:
-    """What one caller passes for the new parameter, and any argument it must pass differently so
-    that the two describe the same computation (index in the call, new text)."""
+    """What one caller passes for the new parameter (`argument`, the C++ text inserted; `expr`, the
+    recipe's description of it for reports), and any argument it must pass differently so that the two
+    describe the same computation (index in the call, new text)."""
 
-    expr: Expr
+    expr: Any
+    argument: str
     replace: tuple[tuple[int, str], ...] = ()
     note: str = ""
 
 
-def stride_in_scope(view: ScopeView, args: list[ts.Node], index: int) -> CallerValue | None:
-    """The default resolver: the convolution stride visible at the call (site.find_stride)."""
-    expr = find_stride(view, args[index])
-    return CallerValue(expr) if expr is not None else None
+# resolve(project, src, call, args, index): what the caller at `call` passes, or None when it has nothing
+Resolver = Callable[[Any, SourceFile, ts.Node, list, int], Optional[CallerValue]]
 
 
 def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile, param_name: str,
-                   after_param: str, reason: str, resolve=stride_in_scope) -> ThreadPlan:
-    """`resolve(view, args, index)`: the value a caller passes (a CallerValue), or None when it has none."""
+                   after_param: str, reason: str, resolve: Resolver, fresh_prefix: str = "new") -> ThreadPlan:
+    """`resolve(project, src, call, args, index)`: the value a caller passes (a CallerValue), or None when
+    it has none. A taken `param_name` becomes `<fresh_prefix>_<param_name>` (then `_2`, ...)."""
     fname = cpp.last_name(cpp.function_name(function_def))
     params = cpp.parameters(function_def)
     names_ = [p.name for p in params]
@@ -93,8 +93,8 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
             if p.has_default:
                 raise ThreadingBlocked(
                     f"{occ.path}:{src.line(p.node)}: parameter `{p.name}` of {fname} has a default argument; a "
-                    f"new `{param_name}` parameter after it would need one too, and the stride has none")
-    chosen = free_name(param_name, [function_def] + [occ.owner for _, occ in signatures])
+                    f"new `{param_name}` parameter after it would need one too, and the {param_name} has none")
+    chosen = free_name(param_name, [function_def] + [occ.owner for _, occ in signatures], fresh_prefix)
 
     plan = ThreadPlan(fname, chosen, params[index].type_text, after_param)
     arity = len(params)
@@ -111,7 +111,7 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
             if not index < len(args) <= arity:
                 raise ThreadingBlocked(f"{occ.path}:{occ.line}: call of {fname} with {len(args)} arguments "
                                        f"(the definition has {arity}, `{after_param}` is number {index + 1})")
-            value = resolve(ScopeView(project, src, occ.owner), args, index)
+            value = resolve(project, src, occ.owner, args, index)
             if value is None:
                 blocked.append(f"{occ.path}:{occ.line} in {occ.function or '?'}")
                 continue
@@ -119,7 +119,7 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
             plan.callers.append(CallerUpdate(occ.path, occ.line, occ.function, expr))
             if value.note:
                 plan.notes.append(f"{occ.path}:{occ.line}: {value.note}")
-            plan.edits.append((src.path, add_argument(src, occ.owner, index, expr.as_array_argument(),
+            plan.edits.append((src.path, add_argument(src, occ.owner, index, value.argument,
                                                       f"pass {chosen} to {fname}")))
             for i, text in value.replace:
                 plan.edits.append((src.path, Edit(args[i].start_byte, args[i].end_byte, text,
@@ -136,12 +136,12 @@ def plan_threading(project: Project, function_def: ts.Node, def_src: SourceFile,
     return plan
 
 
-def free_name(wanted: str, functions: list[ts.Node]) -> str:
+def free_name(wanted: str, functions: list[ts.Node], prefix: str = "new") -> str:
     """`wanted` unless some parameter or identifier of `functions` already spells it (then the new
-    parameter would clash with it or shadow it): `conv_<wanted>`, then `conv_<wanted>_2`, ..."""
+    parameter would clash with it or shadow it): `<prefix>_<wanted>`, then `<prefix>_<wanted>_2`, ..."""
     taken = {cpp.text(n) for fn in functions for n in cpp.walk(fn) if n.type == "identifier"}
     taken |= {p.name for fn in functions for p in cpp.parameters(fn)}
-    for candidate in [wanted, f"conv_{wanted}"] + [f"conv_{wanted}_{i}" for i in range(2, 100)]:
+    for candidate in [wanted, f"{prefix}_{wanted}"] + [f"{prefix}_{wanted}_{i}" for i in range(2, 100)]:
         if candidate not in taken:
             return candidate
     raise ThreadingBlocked(f"no free name for `{wanted}` in {', '.join(sorted(cpp.function_name(f) for f in functions))}")
