@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import List, Optional
@@ -63,19 +61,13 @@ def load(k: str) -> Optional[List[dict]]:
 
 
 def store(k: str, summaries: List[dict]) -> None:
+    from migrator.engine.deliver.writer import write_atomic
+
     d = _dir()
     if d is None:
         return
-    tmp = None
     try:
         d.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"key": k, "summaries": summaries}, out)
-        os.replace(tmp, d / f"{k}.json")
+        write_atomic(d / f"{k}.json", json.dumps({"key": k, "summaries": summaries}).encode(), sync=False)
     except (OSError, TypeError, ValueError):
-        if tmp:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        pass  # a cache that cannot be written only costs time

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -189,6 +188,8 @@ def _cache_read(blob: str, label: str) -> Optional[Tuple[List[ConvSpec], List[st
 
 
 def _cache_write(blob: str, label: str, specs: Sequence[ConvSpec], warnings: Sequence[str]) -> None:
+    from migrator.engine.deliver.writer import write_atomic
+
     f = _cache_file(blob)
     if f is None:
         return
@@ -196,15 +197,9 @@ def _cache_write(blob: str, label: str, specs: Sequence[ConvSpec], warnings: Seq
            "warnings": [w.replace(label, LABEL) for w in warnings]}
     try:
         f.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=f.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(doc, out)
-        os.replace(tmp, f)
+        write_atomic(f, json.dumps(doc).encode(), sync=False)
     except OSError:
-        try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
-        except (OSError, UnboundLocalError, NameError):
-            pass
+        pass  # a cache that cannot be written only costs time
 
 
 def read_sweep_bytes(data: bytes, label: str) -> Tuple[List[ConvSpec], List[str]]:
