@@ -560,38 +560,31 @@ class Compiler:
             if p.name == name:
                 if name not in frame.params:
                     raise PathEvalError(f"`{name}`: parameter of {frame.label} with no value on this path")
-                fn = frame.params[name]
-                body_node = frame.func.child_by_field_name("body")
                 # a by-value parameter assigned in the body before the use (older conv2d_DRAM sets
                 # `dram_slice_config.num_slices` in its slice-count loop)
-                writes = self._writes_in(name, body_node, None, at, frame) if body_node is not None else []
-                if not writes:
-                    return fn
-
-                def assigned(ctx):
-                    v = fn(ctx)
-                    for w in writes:
-                        v = w(ctx, v)
-                    return v
-                return memo(assigned)
+                return self._after_writes(name, frame.params[name], at, frame)
         if frame.parent is not None and frame.func.type == "lambda_expression":
-            outer = self.ident(name, frame.call_point, frame.parent)
-            body_node = frame.func.child_by_field_name("body")
-            writes = self._writes_in(name, body_node, None, at, frame) if body_node is not None else []
-            if not writes:
-                return outer
-
-            def captured(ctx):
-                v = outer(ctx)
-                for w in writes:
-                    v = w(ctx, v)
-                return v
-            return memo(captured)
+            # a capture: its value at the lambda's call, then what the lambda's body assigns before the use
+            return self._after_writes(name, self.ident(name, frame.call_point, frame.parent), at, frame)
         last = name.split("::")[-1]
         if last in CONSTANTS:
             v = CONSTANTS[last]
             return lambda ctx: v
         raise PathEvalError(f"`{name}`: not declared on the path ({frame.label})")
+
+    def _after_writes(self, name: str, value: Fn, at, frame: Frame) -> Fn:
+        """``value`` (on entry to ``frame``'s function) as the body's assignments before ``at`` leave it."""
+        body_node = frame.func.child_by_field_name("body")
+        writes = self._writes_in(name, body_node, None, at, frame) if body_node is not None else []
+        if not writes:
+            return value
+
+        def assigned(ctx):
+            v = value(ctx)
+            for w in writes:
+                v = w(ctx, v)
+            return v
+        return memo(assigned)
 
     def _local(self, name, decl_stmt, found, at, frame: Frame) -> Fn:
         decl, value, type_text = found
