@@ -327,3 +327,30 @@ def test_paths_spread_over_processes_give_the_same_result(monkeypatch, migrated_
     monkeypatch.setenv("HALO_MIGRATE_JOBS", "2")
     forked = [r.summary() for r in check_sources(sources, SPECS, ["wormhole", "blackhole"])]
     assert forked == serial and sum(s["contexts"] for s in serial) > 0
+
+
+def test_a_helper_no_entry_calls_refuses_with_that_reason(migrated_7136):
+    """No spec says what an uncalled helper's parameters hold: the check will not vouch for it, and says why."""
+    project, plan = migrated_7136
+    helper = SourceFile.parse("ttnn/cpp/ttnn/operations/conv/conv2d/conv_halo_budget.cpp", b"""
+namespace ttnn::operations::conv {
+uint32_t conv_halo_budget_bytes(std::array<uint32_t, 2> shard_shape, uint32_t batch_size, uint32_t input_h,
+                                uint32_t input_w) {
+    sliding_window::SlidingWindowConfig budget_config;
+    budget_config.batch_size = batch_size;
+    budget_config.input_hw = {input_h, input_w};
+    budget_config.window_hw = {3, 3};
+    budget_config.stride_hw = {1, 1};
+    budget_config.padding = {1, 1, 1, 1};
+    budget_config.dilation_hw = {1, 1};
+    budget_config.num_cores_nhw = 1;
+    budget_config.snap_to_tile = true;
+    return sliding_window::calculate_precise_halo_output_elems(budget_config, shard_shape) * 2;
+}
+}  // namespace ttnn::operations::conv
+""")
+    res = check_sources(path_sources(project, plan) + [helper], SPECS[:1], ["wormhole"])
+    from migrator.verify.pathcheck import site_summary
+
+    why = refusal([site_summary(r, 3) for r in res])
+    assert why and "conv_halo_budget_bytes" in why and "called from no modelled entry" in why, why
