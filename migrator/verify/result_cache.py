@@ -7,8 +7,8 @@ edits landed, the evaluation budget, and the tool's own code.  The key is a SHA-
 them, so any change to any of them (one byte of a source file, one spec, one line of the
 evaluator) is a miss and the check runs again; a hit returns exactly what that run returned.
 
-The entries live in ``path-check/`` of the tool's cache directory, beside the parsed sweep files
-(``HALO_MIGRATE_CACHE_DIR``; an empty value turns both off).  Nothing is written into the checkout; an unreadable entry is ignored."""
+The entries live in ``path-check/`` of the tool's cache directory (:mod:`migrator.verify.kept`),
+beside the parsed sweep files."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import List, Optional
+
+from migrator.verify import kept
 
 FORMAT = 1
 
@@ -42,32 +44,13 @@ def key(sources, specs, grids, layouts, variant_code, edited, budget) -> str:
     return h.hexdigest()
 
 
-def _dir() -> Optional[Path]:
-    from migrator.verify.specs import cache_root
-
-    d = cache_root()
-    return None if d is None else d / "path-check"
+KIND = "path-check"
 
 
 def load(k: str) -> Optional[List[dict]]:
-    d = _dir()
-    if d is None:
-        return None
-    try:
-        doc = json.loads((d / f"{k}.json").read_text(encoding="utf-8"))
-        return doc["summaries"] if doc.get("key") == k else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    doc = kept.read(KIND, f"{k}.json")
+    return doc.get("summaries") if isinstance(doc, dict) and doc.get("key") == k else None
 
 
 def store(k: str, summaries: List[dict]) -> None:
-    from migrator.engine.deliver.writer import write_atomic
-
-    d = _dir()
-    if d is None:
-        return
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        write_atomic(d / f"{k}.json", json.dumps({"key": k, "summaries": summaries}).encode(), sync=False)
-    except (OSError, TypeError, ValueError):
-        pass  # a cache that cannot be written only costs time
+    kept.write(KIND, f"{k}.json", {"key": k, "summaries": summaries})

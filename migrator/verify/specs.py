@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from migrator.errors import MigrateError
+from migrator.verify import kept
 from migrator.verify.placement import SPEC_COLUMNS, ConvSpec
 
 SWEEP_DIR = "tests/sweep_framework/sweeps/conv2d"
@@ -142,64 +142,38 @@ def sweep_files(root: Path) -> List[Path]:
 # A full libcst parse of tt-metal's two conv2d sweep files takes seconds; their content rarely
 # changes.  The specs read from one file are stored under the user's cache directory, keyed by the
 # file's git blob id (the same id `git hash-object` prints) and the reader's version, so a second
-# run, on any checkout with the same file, reads a small JSON file instead.  Set
-# HALO_MIGRATE_CACHE_DIR to move the cache (its sweep-specs/ subdirectory), or to an empty string to turn it off.  Nothing is ever
-# written into the checkout; a cache entry that is unreadable or malformed is ignored.
+# run, on any checkout with the same file, reads a small JSON file instead (`sweep-specs/` of the
+# tool's cache directory, see :mod:`migrator.verify.kept`); a malformed entry is ignored.
 
 READER_VERSION = 1
 LABEL = "\x00label\x00"
+CACHE_KIND = "sweep-specs"
 
 
 def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def cache_root() -> Optional[Path]:
-    """The tool's cache directory: ``HALO_MIGRATE_CACHE_DIR`` (empty: no cache), else
-    ``$XDG_CACHE_HOME/halo-migrate`` (``~/.cache/halo-migrate``).  Each kept thing has a subdirectory."""
-    env = os.environ.get("HALO_MIGRATE_CACHE_DIR")
-    if env is not None:
-        return Path(env) if env.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "halo-migrate"
-
-
-def cache_dir() -> Optional[Path]:
-    root = cache_root()
-    return None if root is None else root / "sweep-specs"
-
-
-def _cache_file(blob: str) -> Optional[Path]:
-    d = cache_dir()
-    return None if d is None else d / f"v{READER_VERSION}-{blob}.json"
+def _cache_name(blob: str) -> str:
+    return f"v{READER_VERSION}-{blob}.json"
 
 
 def _cache_read(blob: str, label: str) -> Optional[Tuple[List[ConvSpec], List[str]]]:
-    f = _cache_file(blob)
-    if f is None:
+    doc = kept.read(CACHE_KIND, _cache_name(blob))
+    if doc is None:
         return None
     try:
-        doc = json.loads(f.read_text(encoding="utf-8"))
         specs = [ConvSpec.from_row(r) for r in doc["specs"]]
         warnings = [str(w).replace(LABEL, label) for w in doc["warnings"]]
         return specs, warnings
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
 def _cache_write(blob: str, label: str, specs: Sequence[ConvSpec], warnings: Sequence[str]) -> None:
-    from migrator.engine.deliver.writer import write_atomic
-
-    f = _cache_file(blob)
-    if f is None:
-        return
-    doc = {"reader_version": READER_VERSION, "specs": [s.as_list() for s in specs],
-           "warnings": [w.replace(label, LABEL) for w in warnings]}
-    try:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(f, json.dumps(doc).encode(), sync=False)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    kept.write(CACHE_KIND, _cache_name(blob), {
+        "reader_version": READER_VERSION, "specs": [s.as_list() for s in specs],
+        "warnings": [w.replace(label, LABEL) for w in warnings]})
 
 
 def read_sweep_bytes(data: bytes, label: str) -> Tuple[List[ConvSpec], List[str]]:
