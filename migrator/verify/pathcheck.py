@@ -40,8 +40,8 @@ from migrator.engine import cpp
 from migrator.engine.source import SourceFile
 from migrator.reference import SlidingWindowConfig, estimate_halo_output_elems, precise_halo_output_elems
 from migrator.verify import placement as pm
-from migrator.verify.paths import (ENTRIES, memo, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, Opt, PathEvalError,
-                                   PathNotReached, _unwrap, entry_values, transposed_output_hw)
+from migrator.verify.paths import (ENTRIES, memo, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, PathEvalError,
+                                   PathNotReached, _slice_type, _unwrap, entry_values, transposed_output_hw)
 
 BYTES_PER_ELEM = 2
 EXAMPLES = 5
@@ -243,9 +243,8 @@ def _is_slice_step(step: Step) -> bool:
     """A step into DRAM-slice code: a function taking a slice config, or a function/lambda whose
     name says it works on one slice (``calculate_conv_dram_slice_L1_usage``,
     ``compute_l1_usage_for_slice``)."""
-    if step.callee.type == "function_definition" and any(
-            "Conv2dSliceConfig" in p.type_text and "SliceType" not in p.type_text and "optional" not in p.type_text
-            for p in cpp.parameters(step.callee)):
+    if step.callee.type == "function_definition" and any(_takes_slice_config(p.type_text)
+                                                          for p in cpp.parameters(step.callee)):
         return True
     name = step.name.lower()
     return "slice" in name and ("l1" in name or "usage" in name)
@@ -306,7 +305,7 @@ def first_slice(spec: pm.ConvSpec, slice_type: str, num_slices: int = 1, index: 
     units = -(-dim // pm.TILE)
     sizes = [pm.TILE * (units // num_slices + (1 if i < units % num_slices else 0)) for i in range(num_slices)]
     lo = min(dim, sum(sizes[:index]))
-    hi = min(dim, lo + sizes[index]) if num_slices > 1 else dim
+    hi = min(dim, lo + sizes[index])
     if hi <= lo:
         raise pm.NotReached("empty slice")
     if slice_type == "DRAM_HEIGHT":
@@ -415,7 +414,8 @@ def _slice_padding_in_scope(site: TextSite) -> bool:
 
 
 def _takes_slice_config(type_text: str) -> bool:
-    return "Conv2dSliceConfig" in type_text and "optional" not in type_text
+    """A parameter that is a slice config itself (not an optional one, not its SliceType)."""
+    return "Conv2dSliceConfig" in type_text and "SliceType" not in type_text and "optional" not in type_text
 
 
 def _root_param(name: str, type_text: str, variant: Dict[str, Any], root: str = ""):
@@ -706,15 +706,6 @@ def _precise(cfg: SlidingWindowConfig, shard) -> int:
     return v
 
 
-def check_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.ConvSpec], grids: Sequence[str],
-               layouts: Sequence[str] = pm.LAYOUTS, variant_code: Optional[str] = None,
-               record: bool = False, ranges: Optional[Dict[str, List[Tuple[int, int]]]] = None,
-               budget: Optional[int] = None) -> SitePathsResult:
-    res, jobs = plan_site(comp, index, site, specs, grids, layouts, variant_code, record, ranges, budget)
-    run_jobs(jobs, 1)
-    return res
-
-
 def plan_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.ConvSpec], grids: Sequence[str],
                layouts: Sequence[str] = pm.LAYOUTS, variant_code: Optional[str] = None,
                record: bool = False, ranges: Optional[Dict[str, List[Tuple[int, int]]]] = None,
@@ -882,8 +873,6 @@ def run_jobs(jobs: Sequence[PathJob], workers: int) -> None:
 def _slice_type_of(bp: BoundPath, spec: pm.ConvSpec) -> str:
     """The slice direction: the path's own (a root taking it as a parameter), else what
     ``conv2d_DRAM`` picks for the entry's input (``determine_conv_slice_type``, tiled output)."""
-    from migrator.verify.paths import _slice_type
-
     return bp.variant.get("slice_type") or _slice_type(spec.input_height, spec.input_width, "TILE")
 
 
@@ -1194,5 +1183,5 @@ def _lambda_name(site: TextSite) -> str:
     return _lambda_var(lam, site.src) if lam is not None else ""
 
 
-__all__ = ["site_summary","read_sites", "enumerate_paths", "check_site", "check_sources", "SitePathsResult", "PathResult",
+__all__ = ["site_summary","read_sites", "enumerate_paths", "check_sources", "SitePathsResult", "PathResult",
            "truth_for"]
