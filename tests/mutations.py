@@ -594,13 +594,18 @@ class Mutant:
         return f"{self.index:03d}-{self.case}-" + "+".join(self.applied)
 
     def write(self, root: Path) -> Path:
-        if root.exists():
-            shutil.rmtree(root)
-        for rel, data in self.files.items():
-            p = root / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
-        return root
+        return write_tree(root, self.files)
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> Path:
+    """``root`` holding exactly ``files`` (relative path -> bytes); whatever was there is removed."""
+    if root.exists():
+        shutil.rmtree(root)
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    return root
 
 
 _CASE_CACHE: dict[str, dict[str, bytes]] = {}

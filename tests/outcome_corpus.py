@@ -43,7 +43,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mutations import AUTO, CH, CU, EST, _calls, _match_close, load_case  # noqa: E402
+from mutations import AUTO, CH, CU, EST, _calls, _match_close, load_case, write_tree  # noqa: E402
 
 _TEMPLATES = {"array", "pair", "optional", "variant", "vector", "tuple", "map", "unordered_map", "function", "span",
               "max", "min", "make_pair", "make_tuple", "get", "numeric_limits", "common_type_t", "basic_string"}
@@ -225,13 +225,7 @@ class Case:
     refuse_hint: str = ""       # a refusal line should match this (reported as "imprecise" when it does not)
 
     def write(self, root: Path) -> Path:
-        if root.exists():
-            shutil.rmtree(root)
-        for rel, data in self.files.items():
-            p = root / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
-        return root
+        return write_tree(root, self.files)
 
 
 # ---- text editing ----------------------------------------------------------------------------
