@@ -279,6 +279,59 @@ def test_an_unmodelled_call_in_a_branch_no_context_takes_does_not_stop_the_path(
     assert direct.evaluated > 0 and not direct.unmodelled and not direct.mismatches
 
 
+AUTO_FOLD = b"""bool auto_enable_kernel_folding(
+    std::optional<bool> enable_folding_,
+    bool is_dram,
+    uint32_t input_height,
+    uint32_t input_width,
+    std::array<uint32_t, 2>& kernel_size,
+    std::array<uint32_t, 2>& stride,
+    std::array<uint32_t, 4>& padding_n4) {
+    if (enable_folding_.has_value()) {
+        return enable_folding_.value();
+    }
+    return is_dram && stride == kernel_size && padding_n4 == std::array<uint32_t, 4>{0, 0, 0, 0} &&
+           input_height % stride[0] == 0 && input_width % stride[1] == 0;
+}
+
+"""
+FOLDS = ConvSpec.from_row([1, 32, 32, 64, 64, 2, 2, 2, 2, 0, 0, 1, 1, 1, False])  # stride == kernel, no padding
+
+
+def _auto_folding_tree(project, plan):
+    """The rev-7136 fixture as tt-metal has it since #29993: the conv config's folding flag is unset by
+    default and the tree decides, folding a stride == kernel conv into a 1x1 matmul conv."""
+    conv = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d.cpp"
+    anchor = b"// Folds a kernel-sized, stride-sized window"
+    return _mutated(project, plan, conv, anchor, AUTO_FOLD + anchor)
+
+
+def test_a_tree_that_folds_by_itself_runs_a_stride_equal_to_kernel_conv_as_a_matmul(migrated_7136):
+    project, plan = migrated_7136
+    res = check_sources(_auto_folding_tree(project, plan), [FOLDS, SPECS[0]], ["wormhole"])
+    site1 = next(r for r in res if r.function == "determine_conv_config_for_auto_shard")
+    direct = [p for p in site1.paths if p.label.startswith("conv2d_L1")]  # one per layout
+    assert len(direct) == 3 and all(p.evaluated == 2 and not p.mismatches and not p.unmodelled for p in direct)
+    assert all(p.matmul == 1 for p in direct)  # the folded conv: no halo op runs for it
+    # the same conv on a tree with a plain flag (left off) is not folded: a halo conv
+    plain = check_sources(path_sources(project, plan), [FOLDS], ["wormhole"])
+    direct = [p for p in next(r for r in plain if r.function == "determine_conv_config_for_auto_shard").paths
+              if p.label.startswith("conv2d_L1")]
+    assert all(p.evaluated == 1 and p.matmul == 0 and not p.mismatches for p in direct)
+
+
+def test_folding_the_truth_but_not_the_code_is_caught(migrated_7136, monkeypatch):
+    """Without the model of the fold's by-reference writes, the code would be evaluated on the
+    unfolded geometry while the halo op runs folded: the check must see the difference."""
+    from migrator.verify import paths
+
+    project, plan = migrated_7136
+    monkeypatch.setattr(paths, "BYREF_CALLS", {})
+    res = check_sources(_auto_folding_tree(project, plan), [FOLDS], ["wormhole"])
+    site1 = next(r for r in res if r.function == "determine_conv_config_for_auto_shard")
+    assert sum(p.mismatches for p in site1.paths) > 0
+
+
 def test_first_slice_of_a_cut_takes_the_remainder_in_whole_tiles():
     spec = ConvSpec.from_row([1, 32, 32, 200, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, False])  # output 200 x 64
     one = first_slice(spec, "DRAM_HEIGHT")

@@ -40,7 +40,8 @@ from migrator.engine import cpp
 from migrator.engine.source import SourceFile
 from migrator.reference import SlidingWindowConfig, estimate_halo_output_elems, precise_halo_output_elems
 from migrator.verify import placement as pm
-from migrator.verify.paths import (ENTRIES, memo, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, PathEvalError,
+from migrator.verify.paths import (ENTRIES, _lazy_expr, memo, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, Opt,
+                                   PathEvalError, conv2d_config,
                                    PathNotReached, _slice_type, _unwrap, entry_values, transposed_output_hw)
 
 BYTES_PER_ELEM = 2
@@ -396,6 +397,7 @@ class BoundPath:
     # approximation): a description covering the real slice is the caller's bound, reported, not failed
     approximate_slice: bool = False
     error_where: Optional[Tuple[str, int, int]] = None
+    auto_folding: bool = False  # the tree folds stride == kernel convs by itself (see runtime_conv)
 
 
 ROOT_BY_TYPE = {"ConvDRAMParamters": "params"}
@@ -465,11 +467,16 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
         conditions += _path_conditions(comp, step.call, frame)
         args = cpp.arguments(step.call)
         pfns = {}
-        for p, a in zip(cpp.parameters(step.callee), args):
+        params = cpp.parameters(step.callee)
+        for p, a in zip(params, args):
             fn = _lazy(comp, a, frame)
             pfns[p.name] = fn
             if "TensorMemoryLayout" in p.type_text:
                 layout_args.append(fn)
+        for p in params[len(args):]:
+            default = p.node.child_by_field_name("default_value") if p.has_default else None
+            if default is not None:  # `dram_slice_config_ = std::nullopt`, left out by the caller
+                pfns[p.name] = _lazy(comp, default, frame)
         if step.callee.type == "lambda_expression":
             frame = comp.frame(step.callee_src, step.callee, pfns, parent=frame, call_point=step.call,
                                label=step.name)
@@ -491,13 +498,44 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
 
 def _lazy(comp, node, frame):
     """Compile an argument on first use (an argument nobody reads must not stop the path)."""
-    box = []
+    return memo(_lazy_expr(comp, node, frame))
 
-    def fn(ctx):
-        if not box:
-            box.append(comp.expr(node, frame))
-        return box[0](ctx)
-    return memo(fn)
+
+def auto_folding(index: Index) -> bool:
+    """Does the tree fold stride == kernel convs by itself?  ``auto_enable_kernel_folding`` (tt-metal
+    #29993) takes the config's flag as a ``std::optional<bool>``: unset means decide."""
+    for src, fdef in index.defs.get("auto_enable_kernel_folding", []):
+        ps = cpp.parameters(fdef)
+        if ps and "optional" in ps[0].type_text:
+            return True
+    return False
+
+
+FOLDING_ENTRIES = ("conv2d", "conv2d_L1", "conv2d_DRAM", "prepare_conv_weights", "prepare_conv_bias",
+                   "get_opt_block_config")
+
+
+FOLDING_CALLS = ("fold_input_tensor_if_required", "compute_kernel_stride_folding_params")
+
+
+def folds_on_path(path: CallPath) -> bool:
+    """Does a function on the path (the root included) fold the input itself?  If none does, the
+    root is a helper called after the folding (``get_opt_block_config``): its arguments already
+    hold the folded geometry."""
+    for step in path.steps:
+        body = step.callee.child_by_field_name("body")
+        if body is not None and any(n.type == "call_expression" and cpp.call_name(n) in FOLDING_CALLS
+                                    for n in cpp.walk(body)):
+            return True
+    return False
+
+
+def runtime_conv(bp: "BoundPath", spec: pm.ConvSpec) -> pm.ConvSpec:
+    """The conv that really runs for ``spec`` on this path: on a tree that folds by itself, a conv2d
+    (and its weight preparation) whose stride equals its kernel runs folded, as a 1x1 matmul conv."""
+    if bp.auto_folding and bp.path.entry in FOLDING_ENTRIES and spec.auto_folds():
+        return spec.folded()
+    return spec
 
 
 def _path_conditions(comp: Compiler, call, frame: Frame) -> List[Tuple[Any, bool, str]]:
@@ -571,6 +609,7 @@ class PathResult:
     residual_under: int = 0
     max_trace: int = 0
     spec_stride: int = 1
+    unreached_specs: int = 0  # specs added to this sampled path because no other path reached them
     ratios: List[float] = field(default_factory=list)
     changes: List[Tuple[int, dict]] = field(default_factory=list)
     under_examples: List[dict] = field(default_factory=list)
@@ -596,7 +635,8 @@ class PathResult:
                                          "reason": ("the halo op conv_transpose2d runs is a transposed halo on the "
                                                     "real input; the auto-shard describes a regular conv over the "
                                                     "zero-inserted input") if self.kind == "transposed" else ""},
-                "max_op_trace_length": self.max_trace, "spec_stride": self.spec_stride}
+                "max_op_trace_length": self.max_trace, "spec_stride": self.spec_stride,
+                "unreached_specs": self.unreached_specs}
 
 
 @dataclass
@@ -717,6 +757,7 @@ def plan_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.C
         res.error = "no call path reaches this site"
         return res, []
     bound: List[BoundPath] = []
+    folding = auto_folding(index)
     for chain in chains:
         path = CallPath(chain)
         variants = [{}]
@@ -729,10 +770,12 @@ def plan_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.C
             variants = [{"slice_type": "DRAM_HEIGHT", "num_slices": 2}, {"slice_type": "DRAM_WIDTH", "num_slices": 2}]
         for v in variants:
             bp = bind_path(comp, site, path, v)
+            bp.auto_folding = folding
             if v:
                 bp.label_suffix = f" [{v['slice_type']}]"
             bound.append(bp)
-    probe = Ctx(specs[0], "HEIGHT", grids[0], entry_values(specs[0], grids[0])) if specs else None
+    probe = Ctx(specs[0], "HEIGHT", grids[0], entry_values(specs[0], grids[0], auto_folding=folding),
+                auto_folding=folding) if specs else None
     for bp in bound:
         bp.static_layouts = list(layouts)
         if bp.layout_args and probe is not None:
@@ -745,7 +788,9 @@ def plan_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.C
                 pass
     # With a budget, the first direct path (kind l1 / dram_slice) of each layout takes every spec;
     # the other paths share the rest of the budget: path j of them takes every k-th spec from
-    # offset j % k, so together they cover the specs again.
+    # offset j % k, so together they cover the specs again.  They run after the direct paths and
+    # also share out the specs those could not reach (conv2d_DRAM hands a matmul conv to the
+    # matmul before slicing; the weight preparation still sizes its slices): see share_unreached.
     primary = set()
     for bp in bound:
         key = tuple(bp.static_layouts)
@@ -776,8 +821,31 @@ def plan_site(comp: Compiler, index: Index, site: TextSite, specs: Sequence[pm.C
                 pr.unmodelled[bp.error] += 1
             continue
         pr.spec_stride = this_stride
-        jobs.append(PathJob(res, len(res.paths) - 1, bp, path_specs, grids, variant_code, record, ranges or {}))
+        jobs.append(PathJob(res, len(res.paths) - 1, bp, path_specs, grids, variant_code, record, ranges or {},
+                            primary=id(bp) in primary_ids or this_stride == 1))
     return res, jobs
+
+
+def share_unreached(jobs: Sequence["PathJob"], specs: Sequence[pm.ConvSpec], grids: Sequence[str],
+                    seen: Dict[int, set]) -> None:
+    """Give the not-yet-run (sampled) paths of each site the specs no path of it has reached so
+    far: the j-th of k such paths takes every k-th of them, before its own sample.  Every context
+    the code can execute at a site is then evaluated on some path."""
+    by_site: Dict[int, List[PathJob]] = {}
+    for j in jobs:
+        by_site.setdefault(id(j.site), []).append(j)
+    for site_id, site_jobs in by_site.items():
+        reached = seen.get(site_id, set())
+        layouts = sorted({lay for j in site_jobs for lay in j.bp.static_layouts})
+        missing = [sp for sp in specs if any((sp, lay, g) not in reached for lay in layouts for g in grids)]
+        if not missing:
+            continue
+        k = len(site_jobs)
+        for i, job in enumerate(site_jobs):
+            extra = missing[i::k]
+            taken = set(extra)
+            job.site.paths[job.slot].unreached_specs = len(taken - set(job.specs))
+            job.specs = extra + [sp for sp in job.specs if sp not in taken]
 
 
 @dataclass
@@ -793,27 +861,37 @@ class PathJob:
     variant_code: Optional[str]
     record: bool
     ranges: Dict[str, List[Tuple[int, int]]]
+    primary: bool = True  # takes every spec (runs first); otherwise a sample, run after the primaries
 
     def run(self):
         bp, pr = self.bp, self.site.paths[self.slot]
         seen, mm_seen, values = set(), set(), {}
         transposed = bp.kind == "transposed"
+        folded_before_root = bp.auto_folding and not folds_on_path(bp.path)
         for spec in self.specs:
+            runs = runtime_conv(bp, spec)
             for grid in self.grids:
-                entry = entry_values(spec, grid, transposed=transposed)
+                entry = entry_values(runs if folded_before_root else spec, grid, transposed=transposed,
+                                     auto_folding=bp.auto_folding)
+                if bp.path.entry == "prepare_conv_bias":
+                    # its contract: the caller's conv config names the weights dtype (a TT_ASSERT)
+                    cfg = conv2d_config(bp.auto_folding)
+                    cfg.weights_dtype = Opt("BFLOAT16")
+                    entry = {**entry, "conv_config_": Opt(cfg)}
                 if bp.kind in ("dram_slice", "nested"):
                     try:
-                        entry = {**entry, "pc_output_hw": first_slice(spec, _slice_type_of(bp, spec),
+                        entry = {**entry, "pc_output_hw": first_slice(runs, _slice_type_of(bp, runs),
                                                                       bp.variant.get("num_slices", 1))["output_hw"]}
                     except pm.NotReached:
                         pass
                 for layout in bp.static_layouts:
-                    ctx = Ctx(spec, layout, grid, entry)
+                    ctx = Ctx(spec, layout, grid, entry, auto_folding=bp.auto_folding,
+                              runs=runs if runs is not spec else None)
                     try:
                         if _evaluate_one(bp, ctx, pr, self.variant_code, values if self.record else None,
                                          self.ranges):
                             seen.add((spec, layout, grid))
-                            if spec.is_mm_conv():
+                            if runs.is_mm_conv():
                                 mm_seen.add((spec, layout, grid))
                     except PathNotReached as exc:
                         pr.not_reached[str(exc)] += 1
@@ -831,10 +909,12 @@ def _run_forked(i: int):
     return i, _FORKED_JOBS[i].run()
 
 
-def run_jobs(jobs: Sequence[PathJob], workers: int) -> None:
-    """Run every path job and fold its results into its site.  With ``workers`` > 1 (and fork
-    available) the jobs are spread over forked processes, largest first: each child inherits the
-    parsed sources and compiled closures, and only the results travel back."""
+def run_jobs(jobs: Sequence[PathJob], workers: int, seen: Optional[Dict[int, set]] = None,
+             mm_seen: Optional[Dict[int, set]] = None) -> None:
+    """Run every path job and fold its results into its site (``seen``/``mm_seen``: the contexts
+    each site reached in earlier runs, added to).  With ``workers`` > 1 (and fork available) the
+    jobs are spread over forked processes, largest first: each child inherits the parsed sources
+    and compiled closures, and only the results travel back."""
     global _FORKED_JOBS
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].size)
     outputs = {}
@@ -857,8 +937,8 @@ def run_jobs(jobs: Sequence[PathJob], workers: int) -> None:
             pool.close()
             pool.join()
         _FORKED_JOBS = []
-    seen: Dict[int, set] = {}
-    mm_seen: Dict[int, set] = {}
+    seen = {} if seen is None else seen
+    mm_seen = {} if mm_seen is None else mm_seen
     for i, job in enumerate(jobs):
         pr, s, m, values = outputs[i]
         job.site.paths[job.slot] = pr
@@ -877,7 +957,7 @@ def _slice_type_of(bp: BoundPath, spec: pm.ConvSpec) -> str:
 
 
 def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=None, ranges=None) -> bool:
-    spec = ctx.spec
+    spec = ctx.runs or ctx.spec  # the conv that runs: its halo is the truth
     for fn, want, text in bp.conditions:
         if fn is None:
             continue
@@ -917,8 +997,10 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
         return False
     pr.evaluated += 1
     if record is not None:
-        record[(pr.label, spec, ctx.layout, ctx.grid_name)] = (call, tuple(shard))
-    where = {"spec": spec.as_list(), "layout": ctx.layout, "grid": ctx.grid_name}
+        record[(pr.label, ctx.spec, ctx.layout, ctx.grid_name)] = (call, tuple(shard))
+    where = {"spec": ctx.spec.as_list(), "layout": ctx.layout, "grid": ctx.grid_name}
+    if ctx.runs is not None:
+        where["runs_folded"] = spec.as_list()
     diff = [f for f in MATH_FIELDS if f in bp.fields and getattr(call, f) != getattr(runtime_cfg, f)]
     hw_diff = _padded(call) != _padded(runtime_cfg)
     if hw_diff and bp.kind == "dram_slice" and truth.tile_extra and bp.constant_padding:
@@ -1065,7 +1147,14 @@ def check_sources(sources: Sequence[SourceFile], specs, grids, layouts=pm.LAYOUT
                                               if _first_stmt(s, decl_start) is not None else decl_start,
                                               s.call.end_byte))
     planned = [plan_site(comp, index, s, specs, grids, layouts, variant_code, record, ranges, budget) for s in sites]
-    run_jobs([j for _, jobs in planned for j in jobs], 1 if record else workers())
+    jobs = [j for _, site_jobs in planned for j in site_jobs]
+    n = 1 if record else workers()
+    seen: Dict[int, set] = {}
+    mm_seen: Dict[int, set] = {}
+    run_jobs([j for j in jobs if j.primary], n, seen, mm_seen)
+    sampled = [j for j in jobs if not j.primary]
+    share_unreached(sampled, specs, grids, seen)
+    run_jobs(sampled, n, seen, mm_seen)
     return [res for res, _ in planned]
 
 

@@ -98,16 +98,27 @@ class Obj:
         return f"{self.kind}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items() if k != 'kind')})"
 
 
-def conv2d_config() -> Obj:
+def conv2d_config(auto_folding: bool = False) -> Obj:
+    """A default-constructed Conv2dConfig.  Where the tree decides folding itself
+    (``auto_enable_kernel_folding``), ``enable_kernel_stride_folding`` is a ``std::optional<bool>``
+    left unset; before that it is a plain ``false``."""
     return Obj("Conv2dConfig", shard_layout=Opt(), transpose_shards=False, act_block_h_override=0,
-               output_layout="TILE", in_place=False, enable_kernel_stride_folding=False, weights_dtype=Opt(),
+               output_layout="TILE", in_place=False,
+               enable_kernel_stride_folding=Opt() if auto_folding else False, weights_dtype=Opt(),
                enable_act_double_buffer=False, enable_weights_double_buffer=False, reshard_if_not_optimal=False,
                override_sharding_config=False, core_grid=Opt(), deallocate_activation=False)
 
 
 def _memory_config_methods(mc: pm.MemoryConfig) -> Obj:
     return Obj("MemoryConfig", shard_spec=lambda: Opt(_shard_spec(mc.spec)),
-               memory_layout=lambda: mc.memory_layout, is_sharded=lambda: True, buffer_type=lambda: "L1", model=mc)
+               memory_layout=lambda: mc.memory_layout, is_sharded=lambda: True, buffer_type=lambda: "L1",
+               is_l1=lambda: True, is_dram=lambda: False, model=mc)
+
+
+def _interleaved(buffer_type: str) -> Obj:
+    return Obj("MemoryConfig", is_sharded=lambda: False, memory_layout=lambda: "INTERLEAVED",
+               shard_spec=lambda: Opt(), buffer_type=lambda: buffer_type, is_l1=lambda: buffer_type == "L1",
+               is_dram=lambda: buffer_type == "DRAM")
 
 
 def _shard_spec(s: pm.ShardSpec) -> Obj:
@@ -148,10 +159,8 @@ CONSTANTS = {
     "TILE_HW": 1024, "DRAM_HEIGHT": "DRAM_HEIGHT", "DRAM_WIDTH": "DRAM_WIDTH", "L1_SMALL": "L1_SMALL",
     "BFLOAT16": "BFLOAT16", "BFLOAT8_B": "BFLOAT8_B", "FLOAT32": "FLOAT32", "nullopt": Opt(), "L1": "L1",
     "DRAM": "DRAM", "ROW_MAJOR_LAYOUT": "ROW_MAJOR", "TILE_LAYOUT": "TILE",
-    "DRAM_MEMORY_CONFIG": Obj("MemoryConfig", is_sharded=lambda: False, memory_layout=lambda: "INTERLEAVED",
-                              shard_spec=lambda: Opt(), buffer_type=lambda: "DRAM"),
-    "L1_MEMORY_CONFIG": Obj("MemoryConfig", is_sharded=lambda: False, memory_layout=lambda: "INTERLEAVED",
-                            shard_spec=lambda: Opt(), buffer_type=lambda: "L1"),
+    "DRAM_MEMORY_CONFIG": _interleaved("DRAM"),
+    "L1_MEMORY_CONFIG": _interleaved("L1"),
 }
 
 
@@ -164,19 +173,24 @@ class Ctx:
     layout: str
     grid_name: str
     entry: Dict[str, Any] = field(default_factory=dict)  # entry parameter name -> value
-    cache: Dict[int, Any] = field(default_factory=dict)
+    cache: Dict[int, Any] = field(default_factory=dict)  # memo: values
+    failed: Dict[int, "PathEvalError"] = field(default_factory=dict)  # memo: failures
+    auto_folding: bool = False  # the tree folds stride == kernel convs itself (auto_enable_kernel_folding)
+    runs: Optional[pm.ConvSpec] = None  # the conv that really runs (``spec`` folded), if not ``spec``
 
     @property
     def grid(self) -> Tuple[int, int]:
         return pm.GRIDS[self.grid_name]
 
 
-def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False) -> Dict[str, Any]:
-    """What an entry function's parameters hold for one conv spec, by their public API names."""
+def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False,
+                 auto_folding: bool = False) -> Dict[str, Any]:
+    """What an entry function's parameters hold for one conv spec, by their public API names.  The
+    input is a host or DRAM-interleaved tensor, as the sweeps pass it."""
     gx, gy = pm.GRIDS[grid_name]
+    dram = _interleaved("DRAM")
     tensor = Obj("Tensor", is_sharded=lambda: False, layout=lambda: "ROW_MAJOR", dtype=lambda: "BFLOAT16",
-                 memory_config=lambda: Obj("MemoryConfig", is_sharded=lambda: False, memory_layout=lambda: "INTERLEAVED",
-                                           shard_spec=lambda: Opt(), buffer_type=lambda: "DRAM"),
+                 memory_config=lambda: dram,
                  logical_shape=lambda: (spec.output_channels, spec.input_channels // max(spec.groups, 1),
                                         spec.kernel_height, spec.kernel_width))
     device = Obj("MeshDevice", compute_with_storage_grid_size=lambda: Obj("CoreCoord", x=gx, y=gy),
@@ -190,9 +204,9 @@ def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False) ->
         "groups": spec.groups, "output_padding": (0, 0),
         "bias_tensor": Opt(Obj("Tensor") if spec.bias else None), "has_bias": bool(spec.bias),
         "enable_bias": bool(spec.bias), "device": device, "input_tensor": tensor, "input_tensor_": tensor,
-        "weight_tensor": tensor, "weight_tensor_": tensor, "conv_config_": Opt(), "conv_config": conv2d_config(), "compute_config_": Opt(),
+        "weight_tensor": tensor, "weight_tensor_": tensor, "conv_config_": Opt(), "conv_config": conv2d_config(auto_folding), "compute_config_": Opt(),
         "compute_config": Obj("DeviceComputeKernelConfig"), "memory_config": Opt(), "memory_config_": Opt(),
-        "dram_slice_config_": Opt(), "dtype": Opt(), "output_dtype": Opt(), "slice_config_": Opt(), "input_layout": "ROW_MAJOR", "input_datatype": "BFLOAT16",
+        "dram_slice_config_": Opt(), "dtype": Opt(), "output_dtype": Opt(), "slice_config_": Opt(), "input_layout": "ROW_MAJOR", "input_datatype": "BFLOAT16", "input_dtype": "BFLOAT16",
         "output_datatype": "BFLOAT16", "input_memory_config": tensor.memory_config(),
         "mm_conv": spec.is_mm_conv(), "is_mm_conv": spec.is_mm_conv(), "compute_grid_size": Obj("CoreCoord", x=gx, y=gy),
         "queue_id": 0,  # older revisions (45ecf0a728 ... f843883541) take the command queue first
@@ -290,7 +304,7 @@ def ctx_parallel_config(ctx: Ctx, layout: str) -> pm.ParallelConfig:
     key = ("pc", layout)
     if key not in ctx.cache:
         out_h, out_w = ctx.entry.get("pc_output_hw") or (ctx.entry["output_height"], ctx.entry["output_width"])
-        s = ctx.spec
+        s = ctx.runs or ctx.spec
         alignment = pm.input_channels_alignment(layout, "ROW_MAJOR", sliced_op=False)
         ctx.cache[key] = pm.determine_parallel_config(layout, s.batch_size, s.input_channels, out_h, out_w,
                                                       alignment, ctx.grid)
@@ -322,7 +336,7 @@ def _b_slice_config(ctx, pos):
 
 
 def _b_auto_shard(ctx, named, pos):
-    cfg = conv2d_config()
+    cfg = conv2d_config(ctx.auto_folding)
     cfg.shard_layout = Opt(ctx.layout)
     return cfg
 
@@ -350,9 +364,73 @@ def _b_alignment(ctx, named, pos):
 
 
 def _num(v):
+    if type(v) is int:  # the common case first (a bool is not an integer here)
+        return v
     if isinstance(v, bool) or not isinstance(v, int):
         raise PathEvalError(f"expected an integer, got {v!r}")
     return v
+
+
+def _auto_enable_kernel_folding(enable, is_dram, h, w, kernel, stride, padding_n4) -> bool:
+    """``auto_enable_kernel_folding`` (tt-metal #29993, 7136cb56bb): unset, folding is turned on for
+    a DRAM input whose stride equals its kernel, with no padding and extents divisible by the stride."""
+    if isinstance(enable, Opt) and enable.has_value():
+        return bool(enable.v)
+    if isinstance(enable, bool):
+        return enable  # a plain flag: the tree has no "unset"
+    return (bool(is_dram) and stride[0] == kernel[0] and stride[1] == kernel[1] and stride[0] > 0 and stride[1] > 0
+            and h % stride[0] == 0 and w % stride[1] == 0 and not any(padding_n4))
+
+
+def _kernel_stride_folding(h, w, c, kernel, stride, padding_n4) -> Dict[str, Any]:
+    """``compute_kernel_stride_folding_params`` (7136cb56bb): the stride window moves into the
+    channels; a kernel equal to the stride leaves a 1x1 matmul conv."""
+    ph, pw = h + padding_n4[0] + padding_n4[1], w + padding_n4[2] + padding_n4[3]
+    if ph % stride[0] or pw % stride[1]:
+        raise PathEvalError(f"kernel stride folding of {ph}x{pw} by {stride[0]}x{stride[1]}: not divisible")
+    return {"input_height": ph // stride[0], "input_width": pw // stride[1], "in_channels": c * stride[0] * stride[1],
+            "stride": (1, 1), "kernel_size": (-(-kernel[0] // stride[0]), -(-kernel[1] // stride[1])),
+            "padding_n4": (0, 0, 0, 0), "mm_conv": kernel[0] == stride[0] and kernel[1] == stride[1]}
+
+
+def _fold_input_tensor_writes(arg: Callable[..., Any]) -> Dict[str, Any]:
+    """What ``fold_input_tensor_if_required`` (7136cb56bb) leaves in its by-reference arguments: the
+    folded geometry when folding is on (the flag, or its automatic choice) and a stride exceeds 1."""
+    cfg = arg("conv_config")
+    flag = _member(cfg, "enable_kernel_stride_folding", "conv_config.enable_kernel_stride_folding")
+    if flag is False:
+        return {}  # a tree with a plain flag, left off: nothing is folded or written
+    tensor = arg("input_tensor", None)
+    is_dram = _method(_method(tensor, "memory_config", [], "input_tensor.memory_config()"), "is_dram", [],
+                      "input_tensor.memory_config().is_dram()")
+    h, w, k, s, p = (arg("input_height"), arg("input_width"), arg("kernel_size"), arg("stride"), arg("padding_n4"))
+    on = _auto_enable_kernel_folding(flag, is_dram, h, w, k, s, p)
+    new_cfg = _with(cfg, "enable_kernel_stride_folding", Opt(on)) if isinstance(flag, Opt) else cfg
+    if not (on and (s[0] > 1 or s[1] > 1)):
+        return {"conv_config": new_cfg}
+    folded = _kernel_stride_folding(h, w, arg("in_channels"), k, s, p)
+    return {**folded, "conv_config": new_cfg}
+
+
+# calls whose by-reference arguments the evaluator models: name -> (argument by parameter name -> the
+# new values of the parameters the call writes)
+BYREF_CALLS: Dict[str, Callable[[Callable[..., Any]], Dict[str, Any]]] = {
+    "fold_input_tensor_if_required": _fold_input_tensor_writes,
+}
+
+
+def _with(obj, fld: str, value):
+    """A copy of a modelled struct with one member set (C++ value semantics: the original is kept)."""
+    if isinstance(obj, dict):
+        out = dict(obj.items())
+        out[fld] = value
+        return out
+    if isinstance(obj, Obj):
+        new = Obj.__new__(Obj)
+        new.__dict__.update(obj.__dict__)
+        setattr(new, fld, _as_opt_if(getattr(obj, fld, None), value))
+        return new
+    raise PathEvalError(f"cannot set `{fld}` of {obj!r}")
 
 
 BUILTINS: Dict[str, Callable] = {
@@ -373,10 +451,14 @@ BUILTINS: Dict[str, Callable] = {
     "clamp": lambda c, n, p: min(max(_num(p[0]), _num(p[1])), _num(p[2])),
     "div_up": lambda c, n, p: -(-_num(p[0]) // _num(p[1])),
     "round_up": lambda c, n, p: -(-_num(p[0]) // _num(p[1])) * _num(p[1]),
-    "Conv2dConfig": lambda c, n, p: conv2d_config(),
+    "Conv2dConfig": lambda c, n, p: conv2d_config(c.auto_folding),
     "make_optional": lambda c, n, p: Opt(p[0]),
     "init_device_compute_kernel_config": lambda c, n, p: Obj("DeviceComputeKernelConfig"),
-    "fold_input_tensor_if_required": lambda c, n, p: p[0],  # folding is off in the default Conv2dConfig
+    # the folded tensor itself is never read for geometry; what folding does to the caller's
+    # geometry is the by-reference write modelled in BYREF_CALLS
+    "fold_input_tensor_if_required": lambda c, n, p: p[0],
+    "auto_enable_kernel_folding": lambda c, n, p: _auto_enable_kernel_folding(*p[:7]),
+    "compute_kernel_stride_folding_params": lambda c, n, p: _kernel_stride_folding(*p[:6]),
     "determine_conv_slice_type": lambda c, n, p: _slice_type(*p[:3]),
     "is_device_tensor": lambda c, n, p: True,
     "determine_conv2d_slice_config": lambda c, n, p: _b_slice_config(c, p),
@@ -692,6 +774,10 @@ class Compiler:
         if not self._mentions_write(name, s, frame):
             return None
         t = s.type
+        if t in ("expression_statement", "declaration"):
+            byref = self._byref_write(name, s, frame)
+            if byref is not None:
+                return byref
         if t == "expression_statement":
             e = s.named_children[0] if s.named_children else None
             return self._assign(name, e, frame)
@@ -721,11 +807,49 @@ class Compiler:
             raise PathEvalError(f"`{name}` is assigned inside `{text}...`, which is not modelled")
         return unknown
 
+    def _byref_calls(self, s, frame):
+        """(call node, its argument nodes, the callee's parameter names) of every call in ``s``
+        whose by-reference writes are modelled (BYREF_CALLS)."""
+        out = []
+        for n in cpp.walk(s):
+            if n.type == "call_expression" and cpp.call_name(n) in BYREF_CALLS:
+                callee = cpp.call_name(n)
+                out.append((n, cpp.arguments(n), self.index.decl_params.get(callee) or [], callee))
+        return out
+
+    def _byref_write(self, name, s, frame) -> Optional[Callable]:
+        """The write a modelled by-reference call in statement ``s`` makes to ``name`` (its argument
+        there), as a transformer of the value before the call."""
+        for call, args, pnames, callee in self._byref_calls(s, frame):
+            for pname, a in zip(pnames, args):
+                if a.type == "identifier" and frame.src.text(a) == name:
+                    key = (id(frame), call.id, "byref")
+                    writes = self._compiled.get(key)
+                    if writes is None:
+                        # arguments compiled and read on demand: a model that writes nothing reads no more
+                        arg_fns = {pn: _lazy_expr(self, x, frame) for pn, x in zip(pnames, args)}
+                        model = BYREF_CALLS[callee]
+
+                        def call_writes(ctx, arg_fns=arg_fns, model=model):
+                            def arg(pn, default=KeyError):
+                                if pn not in arg_fns:
+                                    if default is KeyError:
+                                        raise PathEvalError(f"`{callee}`: no argument `{pn}`")
+                                    return default
+                                return arg_fns[pn](ctx)
+                            return model(arg)
+                        writes = memo(call_writes)
+                        self._compiled[key] = writes
+                    return lambda ctx, v, pname=pname: writes(ctx).get(pname, v)
+        return None
+
     def _mentions_write(self, name, s, frame) -> bool:
         key = (frame.src.path, s.id)
         names = self._written.get(key)
         if names is None:
             names = set()
+            for _, args, pnames, _ in self._byref_calls(s, frame):
+                names.update(frame.src.text(a) for a in args[:len(pnames)] if a.type == "identifier")
             for n in cpp.walk(s):
                 if n.type in ("assignment_expression", "update_expression"):
                     target = n.child_by_field_name("left") or n.child_by_field_name("argument")
@@ -777,15 +901,9 @@ class Compiler:
             fld = self._t(frame, left.child_by_field_name("field"))
             if self._t(frame, left.child_by_field_name("argument")) == name:
                 def set_field(ctx, v):
-                    if isinstance(v, dict):
-                        v = dict(v.items())
-                        v[fld] = rhs(ctx)
-                        return v
-                    if isinstance(v, Obj):
-                        new = Obj(v.kind, **{k: x for k, x in v.__dict__.items() if k != "kind"})
-                        setattr(new, fld, _as_opt_if(getattr(v, fld, None), rhs(ctx)))
-                        return new
-                    raise PathEvalError(f"`{ltext}`: cannot set a field of {v!r}")
+                    if not isinstance(v, (dict, Obj)):
+                        raise PathEvalError(f"`{ltext}`: cannot set a field of {v!r}")
+                    return _with(v, fld, rhs(ctx))
                 return set_field
         text = self._t(frame, e)
 
@@ -804,30 +922,19 @@ class Compiler:
             return cached
         where = (frame.src.path, node.start_byte, node.end_byte)
         try:
-            inner = self._expr(node, frame)
+            # A failure is attributed to the innermost expression that is not a name or a literal:
+            # every closure _expr returns for such an expression sets ``where`` on a failure that has
+            # none (a try costs nothing until something raises, a wrapper call would on every read).
+            inner = self._expr(node, frame, where)
         except PathEvalError as exc:
             # An expression the evaluator cannot compile fails when it is *evaluated*, not here: an
             # assignment in a branch no context takes (older revisions' `ttnn::fold` under
             # `enable_kernel_stride_folding`) must not stop every path through the function.
             inner = _failing(exc.message, exc.where or where)
+        self._compiled[key] = inner
+        return inner
 
-        if node.type in UNLOCATED:
-            # a name or a literal: its own failures are attributed to the expression around it, which
-            # saves a wrapper call on every read (most of the evaluator's calls)
-            self._compiled[key] = inner
-            return inner
-
-        def located(ctx):
-            try:
-                return inner(ctx)
-            except PathEvalError as exc:
-                if exc.where is None:
-                    exc.where = where
-                raise
-        self._compiled[key] = located
-        return located
-
-    def _expr(self, node, frame: Frame) -> Fn:
+    def _expr(self, node, frame: Frame, where) -> Fn:
         t = node.type
         text = self._t(frame, node)
         if len(text) > 120:
@@ -858,43 +965,75 @@ class Compiler:
             return self.ident(last, node, frame)
         if t == "initializer_list":
             if any(c.type == "initializer_pair" for c in named):
-                return self._designated(node, "", frame)
+                return _at(self._designated(node, "", frame), where)
             parts = [self.expr(c, frame) for c in named]
-            return lambda ctx: tuple(p(ctx) for p in parts)
+
+            def braced(ctx):
+                try:
+                    return tuple(p(ctx) for p in parts)
+                except PathEvalError as exc:
+                    raise _located(exc, where)
+            return braced
         if t == "unary_expression":
             op = node.child_by_field_name("operator").type
             arg = self.expr(node.child_by_field_name("argument"), frame)
             if op == "-":
-                return lambda ctx: -_num(arg(ctx))
+                def negate(ctx):
+                    try:
+                        return -_num(arg(ctx))
+                    except PathEvalError as exc:
+                        raise _located(exc, where)
+                return negate
             if op == "+":
-                return arg
+                return _at(arg, where)
             if op in ("!", "not"):
-                return lambda ctx: not _truth(arg(ctx), text)
+                def logical_not(ctx):
+                    try:
+                        return not _truth(arg(ctx), text)
+                    except PathEvalError as exc:
+                        raise _located(exc, where)
+                return logical_not
             raise PathEvalError(f"`{text}`: unsupported operator `{op}`")
         if t == "binary_expression":
             op = node.child_by_field_name("operator").type
             left = self.expr(node.child_by_field_name("left"), frame)
             right = self.expr(node.child_by_field_name("right"), frame)
-            if op == "&&":
-                return lambda ctx: _truth(left(ctx), text) and _truth(right(ctx), text)
-            if op == "||":
-                return lambda ctx: _truth(left(ctx), text) or _truth(right(ctx), text)
+            if op in ("&&", "||"):
+                want = op == "||"  # the value of the left side that decides the result alone
+
+                def logical(ctx):
+                    try:
+                        if _truth(left(ctx), text) is want:
+                            return want
+                        return _truth(right(ctx), text)
+                    except PathEvalError as exc:
+                        raise _located(exc, where)
+                return logical
             f = BINOPS.get(op)
             if f is None:
                 raise PathEvalError(f"`{text}`: unsupported operator `{op}`")
 
             def binary(ctx):
-                a, b = left(ctx), right(ctx)
                 try:
-                    return f(a, b)
-                except (TypeError, ZeroDivisionError):
-                    raise PathEvalError(f"`{text}`: cannot apply {op} to {a!r} and {b!r}") from None
+                    a, b = left(ctx), right(ctx)
+                    try:
+                        return f(a, b)
+                    except (TypeError, ZeroDivisionError):
+                        raise PathEvalError(f"`{text}`: cannot apply {op} to {a!r} and {b!r}") from None
+                except PathEvalError as exc:
+                    raise _located(exc, where)
             return binary
         if t == "conditional_expression":
             c = self.expr(node.child_by_field_name("condition"), frame)
             a = self.expr(node.child_by_field_name("consequence"), frame)
             b = self.expr(node.child_by_field_name("alternative"), frame)
-            return lambda ctx: a(ctx) if _truth(c(ctx), text) else b(ctx)
+
+            def conditional(ctx):
+                try:
+                    return a(ctx) if _truth(c(ctx), text) else b(ctx)
+                except PathEvalError as exc:
+                    raise _located(exc, where)
+            return conditional
         if t == "subscript_expression":
             base = self.expr(node.child_by_field_name("argument"), frame)
             idx = node.child_by_field_name("indices") or node.child_by_field_name("index")
@@ -904,38 +1043,45 @@ class Compiler:
             i = self.expr(kids[0], frame)
 
             def sub(ctx):
-                s, k = base(ctx), i(ctx)
                 try:
-                    return s[k]
-                except (TypeError, IndexError, KeyError):
-                    raise PathEvalError(f"`{text}`: cannot index {s!r} with {k!r}") from None
+                    s, k = base(ctx), i(ctx)
+                    try:
+                        return s[k]
+                    except (TypeError, IndexError, KeyError):
+                        raise PathEvalError(f"`{text}`: cannot index {s!r} with {k!r}") from None
+                except PathEvalError as exc:
+                    raise _located(exc, where)
             return sub
         if t == "field_expression":
             base = self.expr(node.child_by_field_name("argument"), frame)
             fld = self._t(frame, node.child_by_field_name("field"))
+
             def member(ctx):
-                o = base(ctx)
-                if type(o) is Obj:  # the common case first: a modelled object's attribute
-                    d = o.__dict__
-                    if fld in d:
-                        return d[fld]
-                return _member(o, fld, text)
+                try:
+                    o = base(ctx)
+                    if type(o) is Obj:  # the common case first: a modelled object's attribute
+                        d = o.__dict__
+                        if fld in d:
+                            return d[fld]
+                    return _member(o, fld, text)
+                except PathEvalError as exc:
+                    raise _located(exc, where)
             return member
         if t == "call_expression":
-            return self._call(node, frame, text)
+            return self._call(node, frame, text, where)
         if t == "compound_literal_expression":
             tname = self._t(frame, node.child_by_field_name("type")).split("::")[-1]
             value = node.child_by_field_name("value")
             if any(c.type == "initializer_pair" for c in value.named_children):
-                return self._designated(value, tname, frame)
+                return _at(self._designated(value, tname, frame), where)
             if tname == "Shape":
-                return self.expr(value.named_children[0], frame) if value.named_children else (lambda ctx: ())
-            return self.expr(value, frame)
+                return _at(self.expr(value.named_children[0], frame), where) if value.named_children else (lambda ctx: ())
+            return _at(self.expr(value, frame), where)
         if t == "this":
             raise PathEvalError("`this` not modelled")
         raise PathEvalError(f"`{text}`: unsupported expression form ({t})")
 
-    def _call(self, node, frame: Frame, text: str) -> Fn:
+    def _call(self, node, frame: Frame, text: str, where) -> Fn:
         fn_node = node.child_by_field_name("function")
         arg_nodes = [c for c in node.child_by_field_name("arguments").named_children if c.type != "comment"]
         if fn_node.type == "field_expression":
@@ -944,8 +1090,11 @@ class Compiler:
             args = [self.expr(a, frame) for a in arg_nodes]
 
             def method(ctx):
-                o = obj(ctx)
-                return _method(o, meth, [a(ctx) for a in args], text)
+                try:
+                    o = obj(ctx)
+                    return _method(o, meth, [a(ctx) for a in args], text)
+                except PathEvalError as exc:
+                    raise _located(exc, where)
             return method
         if fn_node.type == "qualified_identifier":
             inner = fn_node
@@ -959,18 +1108,18 @@ class Compiler:
             args = [self.expr(a, frame) for a in arg_nodes]
             if name == "static_cast" and len(args) == 1:
                 if _is_unsigned(targs):
-                    return lambda ctx: _wrap(_num(args[0](ctx)))
+                    return _at(lambda ctx: _wrap(_num(args[0](ctx))), where)
                 if re.fullmatch(r"(int|int32_t|std::int32_t)", targs):
-                    return lambda ctx: _i32(_num(args[0](ctx)))
-                return lambda ctx: _num(args[0](ctx))
+                    return _at(lambda ctx: _i32(_num(args[0](ctx))), where)
+                return _at(lambda ctx: _num(args[0](ctx)), where)
             if name == "get" and len(args) == 1 and targs.isdigit():
                 k = int(targs)
-                return lambda ctx: args[0](ctx)[k]
+                return _at(lambda ctx: args[0](ctx)[k], where)
             if name in ("max", "min"):
                 f = max if name == "max" else min
                 if re.fullmatch(r"(int|int32_t|std::int32_t)", targs):  # std::max<int>: both converted to int
-                    return lambda ctx: f(_i32(_num(a(ctx))) for a in args)
-                return lambda ctx: f(_num(a(ctx)) for a in args)
+                    return _at(lambda ctx: f(_i32(_num(a(ctx))) for a in args), where)
+                return _at(lambda ctx: f(_num(a(ctx)) for a in args), where)
             raise PathEvalError(f"`{text}`: unknown template function `{name}`")
         name = self._t(frame, fn_node).split("::")[-1].strip()
         # a lambda variable in scope?
@@ -984,16 +1133,22 @@ class Compiler:
 
             if not pnames:
                 def builtin(ctx):
-                    return b(ctx, {}, [a(ctx) for a in args])
+                    try:
+                        return b(ctx, {}, [a(ctx) for a in args])
+                    except PathEvalError as exc:
+                        raise _located(exc, where)
                 return builtin
 
             def named_builtin(ctx):
-                pos = [a(ctx) for a in args]
-                return b(ctx, dict(zip(pnames, pos)), pos)
+                try:
+                    pos = [a(ctx) for a in args]
+                    return b(ctx, dict(zip(pnames, pos)), pos)
+                except PathEvalError as exc:
+                    raise _located(exc, where)
             return named_builtin
         inline = self._inline(name, arg_nodes, frame, text)
         if inline is not None:
-            return inline
+            return _at(inline, where)
         raise PathEvalError(f"`{text}`: unknown function `{name}`")
 
     def _inline(self, name, arg_nodes, frame, text) -> Optional[Fn]:
@@ -1042,6 +1197,35 @@ STRUCT_DEFAULTS: Dict[str, Dict[str, Any]] = {
 }
 
 
+def _lazy_expr(comp: "Compiler", node, frame: Frame) -> Fn:
+    """``comp.expr(node, frame)``, compiled on first use."""
+    box: List[Fn] = []
+
+    def fn(ctx):
+        if not box:
+            box.append(comp.expr(node, frame))
+        return box[0](ctx)
+    return fn
+
+
+def _located(exc: "PathEvalError", where) -> "PathEvalError":
+    """``exc``, attributed to ``where`` unless an inner expression already claimed it."""
+    if exc.where is None:
+        exc.where = where
+    return exc
+
+
+def _at(fn: Fn, where) -> Fn:
+    """``fn`` with its unattributed failures attributed to ``where`` (for the few expression forms
+    whose closure comes from elsewhere: a passed-through operand, an inlined body, a struct)."""
+    def located(ctx):
+        try:
+            return fn(ctx)
+        except PathEvalError as exc:
+            raise _located(exc, where)
+    return located
+
+
 def _failing(message: str, where) -> Fn:
     def fail(ctx):
         exc = PathEvalError(message)
@@ -1066,20 +1250,21 @@ def _sized(fn: Fn, type_text: str) -> Fn:
 
 
 def memo(fn: Fn) -> Fn:
-    """Evaluate ``fn`` once per context (a local is read many times on one path)."""
+    """Evaluate ``fn`` once per context (a local is read many times on one path).  A failure is
+    kept apart from the values, so a hit (the common case) is one dict lookup."""
     key = id(fn)
 
     def cached(ctx):
         c = ctx.cache
         if key in c:
-            v = c[key]
-            if isinstance(v, PathEvalError):
-                raise v
-            return v
+            return c[key]
+        failed = ctx.failed
+        if key in failed:
+            raise failed[key]
         try:
             v = fn(ctx)
         except PathEvalError as exc:
-            c[key] = exc
+            failed[key] = exc
             raise
         c[key] = v
         return v
@@ -1152,7 +1337,9 @@ def _wrap(v):
 
 
 def _truth(v, text):
-    if isinstance(v, (bool, int)):
+    if v is True or v is False:
+        return v
+    if isinstance(v, int):
         return bool(v)
     raise PathEvalError(f"`{text}`: not a boolean ({v!r})")
 

@@ -45,7 +45,8 @@ What is simplified (documented, deliberate):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Dict, Sequence, Tuple
 
 from migrator.reference import SlidingWindowConfig
@@ -111,6 +112,23 @@ class ConvSpec:
     def is_mm_conv(self) -> bool:
         return (self.kernel_height == 1 and self.kernel_width == 1 and self.stride_h == 1 and self.stride_w == 1
                 and self.pad_h == 0 and self.pad_w == 0 and self.dilation_h == 1 and self.dilation_w == 1)
+
+    def auto_folds(self) -> bool:
+        """``auto_enable_kernel_folding`` with the flag unset on a DRAM input, plus conv2d's own
+        condition for folding (a stride above 1): the stride equals the kernel, there is no padding,
+        and the stride divides the input (tt-metal #29993, 7136cb56bb)."""
+        return (self.stride_h == self.kernel_height and self.stride_w == self.kernel_width
+                and (self.stride_h > 1 or self.stride_w > 1) and self.pad_h == 0 and self.pad_w == 0
+                and self.input_height % self.stride_h == 0 and self.input_width % self.stride_w == 0)
+
+    def folded(self) -> "ConvSpec":
+        """The conv after kernel-stride folding (``compute_kernel_stride_folding_params``): each
+        stride window becomes channels, leaving a 1x1, stride-1 conv without padding (a matmul conv;
+        the dilation of a 1x1 window changes nothing)."""
+        return replace(self, input_height=self.input_height // self.stride_h,
+                       input_width=self.input_width // self.stride_w,
+                       input_channels=self.input_channels * self.stride_h * self.stride_w,
+                       kernel_height=1, kernel_width=1, stride_h=1, stride_w=1, dilation_h=1, dilation_w=1)
 
     def is_1d_depthwise(self) -> bool:
         dw = self.groups == self.input_channels == self.output_channels
@@ -201,6 +219,7 @@ def _round_up(a: int, m: int) -> int:
     return _div_up(a, m) * m
 
 
+@lru_cache(maxsize=65536)
 def _largest_divisor_with_padding(num: int, start: int) -> int:
     d = start
     padded = _round_up(num, d)
@@ -210,6 +229,7 @@ def _largest_divisor_with_padding(num: int, start: int) -> int:
     return d
 
 
+@lru_cache(maxsize=65536)
 def _largest_divisor_with_padding_and_mult(num: int, start: int, mult: int) -> int:
     d = start
     padded = _round_up(num, d * mult)
@@ -226,6 +246,7 @@ def input_channels_alignment(layout: str, input_layout: str, sliced_op: bool) ->
     return TILE
 
 
+@lru_cache(maxsize=65536)  # pure, and asked again for every layout, path and slice of a spec
 def determine_parallel_config(layout: str, batch: int, in_channels: int, out_h: int, out_w: int,
                               alignment: int, grid: Tuple[int, int]) -> ParallelConfig:
     """Conv2d's call: channels padding enabled, tile-multiple shards, ROW_MAJOR, act_block_h <= 1 tile."""
@@ -244,6 +265,7 @@ def determine_parallel_config(layout: str, batch: int, in_channels: int, out_h: 
     raise ValueError(f"unknown shard layout {layout!r}")
 
 
+@lru_cache(maxsize=65536)
 def determine_input_memory_config(pc: ParallelConfig, batch: int, in_h: int, in_w: int, in_channels: int,
                                   alignment: int, input_layout: str) -> MemoryConfig:
     n = get_num_cores_nhw_from_parallel_config(pc)
