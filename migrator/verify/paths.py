@@ -574,6 +574,7 @@ class Compiler:
         self._compiled: Dict[tuple, Fn] = {}
         self._frames: List[Frame] = []  # kept alive: compiled closures are keyed by frame identity
         self._written: Dict[tuple, set] = {}
+        self._byref: Dict[tuple, list] = {}
         self._param_cache: Dict[tuple, list] = {}
         self._decl_cache: Dict[tuple, dict] = {}
 
@@ -810,11 +811,16 @@ class Compiler:
     def _byref_calls(self, s, frame):
         """(call node, its argument nodes, the callee's parameter names) of every call in ``s``
         whose by-reference writes are modelled (BYREF_CALLS)."""
-        out = []
-        for n in cpp.walk(s):
-            if n.type == "call_expression" and cpp.call_name(n) in BYREF_CALLS:
-                callee = cpp.call_name(n)
-                out.append((n, cpp.arguments(n), self.index.decl_params.get(callee) or [], callee))
+        key = (frame.src.path, s.id)
+        out = self._byref.get(key)
+        if out is None:
+            out = []
+            if any(name.encode() in frame.src.data[s.start_byte:s.end_byte] for name in BYREF_CALLS):
+                for n in cpp.walk(s):
+                    if n.type == "call_expression" and cpp.call_name(n) in BYREF_CALLS:
+                        callee = cpp.call_name(n)
+                        out.append((n, cpp.arguments(n), self.index.decl_params.get(callee) or [], callee))
+            self._byref[key] = out
         return out
 
     def _byref_write(self, name, s, frame) -> Optional[Callable]:
