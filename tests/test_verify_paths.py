@@ -216,7 +216,9 @@ def test_spec_cache_by_blob_id(tmp_path, monkeypatch):
 
     def no_parse(*a, **k):
         raise AssertionError("libcst parse on a cached blob")
-    monkeypatch.setattr(specs_mod.cst, "parse_module", no_parse)
+    from migrator.verify import sweep_source
+
+    monkeypatch.setattr(sweep_source.cst, "parse_module", no_parse)
     second, w2 = specs_mod.read_checkout_specs(root)
     assert second == first and w2 == w1
     # a damaged entry is ignored (and the file parsed again)
@@ -290,23 +292,36 @@ AUTO_FOLD = b"""bool auto_enable_kernel_folding(
     if (enable_folding_.has_value()) {
         return enable_folding_.value();
     }
-    return is_dram && stride == kernel_size && padding_n4 == std::array<uint32_t, 4>{0, 0, 0, 0} &&
-           input_height % stride[0] == 0 && input_width % stride[1] == 0;
+    if (is_dram && stride == kernel_size && padding_n4 == std::array<uint32_t, 4>{0, 0, 0, 0} &&
+        input_height % stride[0] == 0 && input_width % stride[1] == 0) {
+        log_debug(tt::LogOp, "Auto enabling kernel folding");
+        return RULE;
+    }
+    return false;
 }
 
 """
 FOLDS = ConvSpec.from_row([1, 32, 32, 64, 64, 2, 2, 2, 2, 0, 0, 1, 1, 1, False])  # stride == kernel, no padding
 
 
-def _auto_folding_tree(project, plan):
+def _auto_folding_tree(project, plan, rule=b"true"):
     """The rev-7136 fixture as tt-metal has it since #29993: the conv config's folding flag is unset by
-    default and the tree decides, folding a stride == kernel conv into a 1x1 matmul conv."""
+    default and the tree decides (``rule``: what its auto_enable_kernel_folding returns for a conv it
+    could fold); folding rewrites the caller's geometry through reference parameters."""
     conv = "ttnn/cpp/ttnn/operations/conv/conv2d/conv2d.cpp"
     anchor = b"// Folds a kernel-sized, stride-sized window"
-    return _mutated(project, plan, conv, anchor, AUTO_FOLD + anchor)
+    srcs = _mutated(project, plan, conv, anchor, AUTO_FOLD.replace(b"RULE", rule) + anchor)
+    own_rule = (b"    const bool no_padding = padding_n4 == std::array<uint32_t, 4>{0, 0, 0, 0};\n"
+                b"    if (!conv_config.enable_kernel_stride_folding || !no_padding || stride != kernel_size) {\n")
+    auto_rule = (b"    if (!auto_enable_kernel_folding(\n"
+                 b"            conv_config.enable_kernel_stride_folding, true, input_height, input_width, kernel_size,\n"
+                 b"            stride, padding_n4)) {\n")
+    return [SourceFile.parse(s.path, s.data.replace(own_rule, auto_rule)) if s.path == conv else s for s in srcs]
 
 
 def test_a_tree_that_folds_by_itself_runs_a_stride_equal_to_kernel_conv_as_a_matmul(migrated_7136):
+    """The folded geometry reaches the site through the fold's own body (its returns and its writes
+    to reference parameters), and the truth is the folded conv: they agree."""
     project, plan = migrated_7136
     res = check_sources(_auto_folding_tree(project, plan), [FOLDS, SPECS[0]], ["wormhole"])
     site1 = next(r for r in res if r.function == "determine_conv_config_for_auto_shard")
@@ -320,16 +335,36 @@ def test_a_tree_that_folds_by_itself_runs_a_stride_equal_to_kernel_conv_as_a_mat
     assert all(p.evaluated == 1 and p.matmul == 0 and not p.mismatches for p in direct)
 
 
-def test_folding_the_truth_but_not_the_code_is_caught(migrated_7136, monkeypatch):
-    """Without the model of the fold's by-reference writes, the code would be evaluated on the
-    unfolded geometry while the halo op runs folded: the check must see the difference."""
-    from migrator.verify import paths
-
+def test_a_tree_whose_own_folding_differs_from_the_runtime_rule_is_caught(migrated_7136):
+    """The code is followed, not mirrored: a branch whose auto_enable_kernel_folding never folds keeps
+    the conv's own geometry at the site, while the truth is the folded conv, so the check fails
+    (a safe refusal) instead of agreeing with itself."""
     project, plan = migrated_7136
-    monkeypatch.setattr(paths, "BYREF_CALLS", {})
-    res = check_sources(_auto_folding_tree(project, plan), [FOLDS], ["wormhole"])
+    res = check_sources(_auto_folding_tree(project, plan, rule=b"false"), [FOLDS], ["wormhole"])
     site1 = next(r for r in res if r.function == "determine_conv_config_for_auto_shard")
     assert sum(p.mismatches for p in site1.paths) > 0
+
+
+def test_a_function_returning_from_its_branches_is_evaluated_from_its_body(migrated_7136):
+    """`_returned`: nested `if`s with returns, the fall-through after an `if`, and a log call on the way."""
+    project, plan = migrated_7136
+    srcs = _auto_folding_tree(project, plan)
+    from migrator.verify.paths import Compiler, Ctx, Index, entry_values
+
+    comp = Compiler(Index(srcs))
+    src, fdef = comp.index.defs["auto_enable_kernel_folding"][0]
+    calls = {"unset, foldable": ((), True, (64, 64), (2, 2), (2, 2), (0, 0, 0, 0), True),
+             "unset, padded": ((), True, (64, 64), (2, 2), (2, 2), (1, 1, 1, 1), False),
+             "unset, not DRAM": ((), False, (64, 64), (2, 2), (2, 2), (0, 0, 0, 0), False),
+             "set off": ((False,), True, (64, 64), (2, 2), (2, 2), (0, 0, 0, 0), False)}
+    for label, (flag, dram, hw, k, st, pad, want) in calls.items():
+        from migrator.verify.paths import Opt, _stmts
+        vals = {"enable_folding_": Opt(*flag), "is_dram": dram, "input_height": hw[0], "input_width": hw[1],
+                "kernel_size": k, "stride": st, "padding_n4": pad}
+        frame = comp.frame(src, fdef, {n: (lambda ctx, v=v: v) for n, v in vals.items()}, label=label)
+        fn = comp._returned(_stmts(fdef.child_by_field_name("body")), frame)
+        ctx = Ctx(FOLDS, "HEIGHT", "wormhole", entry_values(FOLDS, "wormhole"))
+        assert fn(ctx) is want, label
 
 
 def test_first_slice_of_a_cut_takes_the_remainder_in_whole_tiles():

@@ -371,54 +371,6 @@ def _num(v):
     return v
 
 
-def _auto_enable_kernel_folding(enable, is_dram, h, w, kernel, stride, padding_n4) -> bool:
-    """``auto_enable_kernel_folding`` (tt-metal #29993, 7136cb56bb): unset, folding is turned on for
-    a DRAM input whose stride equals its kernel, with no padding and extents divisible by the stride."""
-    if isinstance(enable, Opt) and enable.has_value():
-        return bool(enable.v)
-    if isinstance(enable, bool):
-        return enable  # a plain flag: the tree has no "unset"
-    return (bool(is_dram) and stride[0] == kernel[0] and stride[1] == kernel[1] and stride[0] > 0 and stride[1] > 0
-            and h % stride[0] == 0 and w % stride[1] == 0 and not any(padding_n4))
-
-
-def _kernel_stride_folding(h, w, c, kernel, stride, padding_n4) -> Dict[str, Any]:
-    """``compute_kernel_stride_folding_params`` (7136cb56bb): the stride window moves into the
-    channels; a kernel equal to the stride leaves a 1x1 matmul conv."""
-    ph, pw = h + padding_n4[0] + padding_n4[1], w + padding_n4[2] + padding_n4[3]
-    if ph % stride[0] or pw % stride[1]:
-        raise PathEvalError(f"kernel stride folding of {ph}x{pw} by {stride[0]}x{stride[1]}: not divisible")
-    return {"input_height": ph // stride[0], "input_width": pw // stride[1], "in_channels": c * stride[0] * stride[1],
-            "stride": (1, 1), "kernel_size": (-(-kernel[0] // stride[0]), -(-kernel[1] // stride[1])),
-            "padding_n4": (0, 0, 0, 0), "mm_conv": kernel[0] == stride[0] and kernel[1] == stride[1]}
-
-
-def _fold_input_tensor_writes(arg: Callable[..., Any]) -> Dict[str, Any]:
-    """What ``fold_input_tensor_if_required`` (7136cb56bb) leaves in its by-reference arguments: the
-    folded geometry when folding is on (the flag, or its automatic choice) and a stride exceeds 1."""
-    cfg = arg("conv_config")
-    flag = _member(cfg, "enable_kernel_stride_folding", "conv_config.enable_kernel_stride_folding")
-    if flag is False:
-        return {}  # a tree with a plain flag, left off: nothing is folded or written
-    tensor = arg("input_tensor", None)
-    is_dram = _method(_method(tensor, "memory_config", [], "input_tensor.memory_config()"), "is_dram", [],
-                      "input_tensor.memory_config().is_dram()")
-    h, w, k, s, p = (arg("input_height"), arg("input_width"), arg("kernel_size"), arg("stride"), arg("padding_n4"))
-    on = _auto_enable_kernel_folding(flag, is_dram, h, w, k, s, p)
-    new_cfg = _with(cfg, "enable_kernel_stride_folding", Opt(on)) if isinstance(flag, Opt) else cfg
-    if not (on and (s[0] > 1 or s[1] > 1)):
-        return {"conv_config": new_cfg}
-    folded = _kernel_stride_folding(h, w, arg("in_channels"), k, s, p)
-    return {**folded, "conv_config": new_cfg}
-
-
-# calls whose by-reference arguments the evaluator models: name -> (argument by parameter name -> the
-# new values of the parameters the call writes)
-BYREF_CALLS: Dict[str, Callable[[Callable[..., Any]], Dict[str, Any]]] = {
-    "fold_input_tensor_if_required": _fold_input_tensor_writes,
-}
-
-
 def _with(obj, fld: str, value):
     """A copy of a modelled struct with one member set (C++ value semantics: the original is kept)."""
     if isinstance(obj, dict):
@@ -454,11 +406,9 @@ BUILTINS: Dict[str, Callable] = {
     "Conv2dConfig": lambda c, n, p: conv2d_config(c.auto_folding),
     "make_optional": lambda c, n, p: Opt(p[0]),
     "init_device_compute_kernel_config": lambda c, n, p: Obj("DeviceComputeKernelConfig"),
-    # the folded tensor itself is never read for geometry; what folding does to the caller's
-    # geometry is the by-reference write modelled in BYREF_CALLS
+    # the folded tensor is never read for geometry; what folding does to the caller's geometry is
+    # the function's by-reference writes, evaluated from its own body (Compiler._byref_write)
     "fold_input_tensor_if_required": lambda c, n, p: p[0],
-    "auto_enable_kernel_folding": lambda c, n, p: _auto_enable_kernel_folding(*p[:7]),
-    "compute_kernel_stride_folding_params": lambda c, n, p: _kernel_stride_folding(*p[:6]),
     "determine_conv_slice_type": lambda c, n, p: _slice_type(*p[:3]),
     "is_device_tensor": lambda c, n, p: True,
     "determine_conv2d_slice_config": lambda c, n, p: _b_slice_config(c, p),
@@ -727,6 +677,8 @@ class Compiler:
     def _designated(self, lst, type_name, frame) -> Fn:
         parts = []
         for c in lst.named_children:
+            if c.type == "comment":
+                continue
             if c.type != "initializer_pair":
                 raise PathEvalError(f"`{self._t(frame, lst)}`: mixed initializer")
             fld = self._t(frame, c.child_by_field_name("designator")).lstrip(".")
@@ -792,14 +744,7 @@ class Compiler:
             if alt_node is not None and alt_node.type == "else_clause":
                 alt_node = alt_node.named_children[0] if alt_node.named_children else None
             alt = (self._stmt_writes(name, alt_node, frame) if alt_node is not None else None) or (lambda ctx, v: v)
-            text = self._t(frame, _cond_node(s))
-
-            def branch(ctx, v):
-                c = cond(ctx)
-                if not isinstance(c, (bool, int)):
-                    raise PathEvalError(f"condition `{text}` (assigns `{name}`) cannot be evaluated")
-                return then(ctx, v) if c else alt(ctx, v)
-            return branch
+            return _branch(cond, then, alt, self._t(frame, _cond_node(s)), name)
         if t == "declaration":
             return None  # a nested declaration of the same name shadows; ignored
         text = self._t(frame, s)[:60]
@@ -809,44 +754,108 @@ class Compiler:
         return unknown
 
     def _byref_calls(self, s, frame):
-        """(call node, its argument nodes, the callee's parameter names) of every call in ``s``
-        whose by-reference writes are modelled (BYREF_CALLS)."""
+        """(call node, its argument nodes, the callee's out-parameters by argument position, the
+        callee's source and definition) of every call in ``s`` to a function of the tree that takes
+        a non-const reference to a value (not a tensor): ``fold_input_tensor_if_required(...,
+        input_height, ..., stride, ...)`` rewrites the caller's geometry in place."""
         key = (frame.src.path, s.id)
         out = self._byref.get(key)
         if out is None:
             out = []
-            if any(name.encode() in frame.src.data[s.start_byte:s.end_byte] for name in BYREF_CALLS):
-                for n in cpp.walk(s):
-                    if n.type == "call_expression" and cpp.call_name(n) in BYREF_CALLS:
-                        callee = cpp.call_name(n)
-                        out.append((n, cpp.arguments(n), self.index.decl_params.get(callee) or [], callee))
+            for n in cpp.walk(s):
+                if n.type != "call_expression":
+                    continue
+                defs = self.index.defs.get(cpp.call_name(n) or "") or []
+                if len(defs) != 1:
+                    continue
+                csrc, cdef = defs[0]
+                outs = {i: p for i, p in enumerate(self._params(Frame(csrc, cdef, {}), cdef)) if _out_param(p.type_text)}
+                if outs:
+                    out.append((n, cpp.arguments(n), outs, csrc, cdef))
             self._byref[key] = out
         return out
 
     def _byref_write(self, name, s, frame) -> Optional[Callable]:
-        """The write a modelled by-reference call in statement ``s`` makes to ``name`` (its argument
-        there), as a transformer of the value before the call."""
-        for call, args, pnames, callee in self._byref_calls(s, frame):
-            for pname, a in zip(pnames, args):
-                if a.type == "identifier" and frame.src.text(a) == name:
-                    key = (id(frame), call.id, "byref")
-                    writes = self._compiled.get(key)
-                    if writes is None:
-                        # arguments compiled and read on demand: a model that writes nothing reads no more
-                        arg_fns = {pn: _lazy_expr(self, x, frame) for pn, x in zip(pnames, args)}
-                        model = BYREF_CALLS[callee]
+        """What a call in statement ``s`` leaves in ``name`` when ``name`` is its argument for a
+        non-const reference parameter: the callee's body is evaluated with the caller's arguments,
+        and the parameter's value when the callee returns is the new value."""
+        for call, args, outs, csrc, cdef in self._byref_calls(s, frame):
+            for i, p in outs.items():
+                if i < len(args) and args[i].type == "identifier" and frame.src.text(args[i]) == name:
+                    key = (id(frame), call.id, p.name, "byref")
+                    t = self._compiled.get(key)
+                    if t is None:
+                        params = self._params(Frame(csrc, cdef, {}), cdef)
+                        pfns = {q.name: memo(_lazy_expr(self, a, frame)) for q, a in zip(params, args)}
+                        callee = self.frame(csrc, cdef, pfns, label=cpp.call_name(call))
+                        body = cdef.child_by_field_name("body")
+                        t = self._exit_writes(p.name, _stmts(body), callee) if body is not None else None
+                        self._compiled[key] = t
+                    return t
+        return None
 
-                        def call_writes(ctx, arg_fns=arg_fns, model=model):
-                            def arg(pn, default=KeyError):
-                                if pn not in arg_fns:
-                                    if default is KeyError:
-                                        raise PathEvalError(f"`{callee}`: no argument `{pn}`")
-                                    return default
-                                return arg_fns[pn](ctx)
-                            return model(arg)
-                        writes = memo(call_writes)
-                        self._compiled[key] = writes
-                    return lambda ctx, v, pname=pname: writes(ctx).get(pname, v)
+    def _exit_writes(self, name, stmts, frame) -> Callable:
+        """What ``stmts`` (a function body) leave in ``name`` when the function returns: the writes in
+        order; an ``if`` with a return in it splits the rest between its branches."""
+        done = []
+        for i, s in enumerate(stmts):
+            if _terminates(s):
+                break
+            if s.type in ("if_statement", "compound_statement") and _has_return(s):
+                if s.type == "compound_statement":
+                    done.append(self._exit_writes(name, _stmts(s) + ([] if _always_exits(_stmts(s)) else stmts[i + 1:]),
+                                                  frame))
+                    break
+                rest = stmts[i + 1:]
+                then_s, else_s = _branches(s)
+                then_t = self._exit_writes(name, then_s + ([] if _always_exits(then_s) else rest), frame)
+                else_t = self._exit_writes(name, else_s + ([] if _always_exits(else_s) else rest), frame)
+                done.append(_branch(self.expr(_cond_node(s), frame), then_t, else_t, self._t(frame, _cond_node(s)), name))
+                break
+            if _has_return(s):  # a return inside a loop or a switch
+                text = self._t(frame, s)[:60]
+
+                def unknown(ctx, v, text=text):
+                    raise PathEvalError(f"`{name}`: written by a function that returns from inside `{text}...`, "
+                                        "which is not modelled")
+                return unknown
+            w = self._stmt_writes(name, s, frame)
+            if w is not None:
+                done.append(w)
+        return _seq(done)
+
+    def _returned(self, stmts, frame) -> Optional[Fn]:
+        """The value ``stmts`` (a function body) return: ``return x;``, or an ``if`` whose branches
+        return, as a conditional; None when a return sits where this cannot follow it (a loop)."""
+        for i, s in enumerate(stmts):
+            if s.type == "return_statement":
+                kids = [c for c in s.named_children if c.type != "comment"]
+                return self.expr(kids[0], frame) if kids else None
+            if _terminates(s):
+                text = self._t(frame, s)[:60]
+                return _failing(f"`{text}`: the function throws here", (frame.src.path, s.start_byte, s.end_byte))
+            if not _has_return(s):
+                continue
+            if s.type == "compound_statement":
+                inner = _stmts(s)
+                return self._returned(inner + ([] if _always_exits(inner) else stmts[i + 1:]), frame)
+            if s.type != "if_statement":
+                return None
+            rest = stmts[i + 1:]
+            then_s, else_s = _branches(s)
+            then_v = self._returned(then_s + ([] if _always_exits(then_s) else rest), frame)
+            else_v = self._returned(else_s + ([] if _always_exits(else_s) else rest), frame)
+            if then_v is None or else_v is None:
+                return None
+            cond, text = self.expr(_cond_node(s), frame), self._t(frame, _cond_node(s))
+            where = (frame.src.path, s.start_byte, s.end_byte)
+
+            def returned(ctx, cond=cond, then_v=then_v, else_v=else_v, text=text):
+                try:
+                    return then_v(ctx) if _truth(cond(ctx), text) else else_v(ctx)
+                except PathEvalError as exc:
+                    raise _located(exc, where)
+            return returned
         return None
 
     def _mentions_write(self, name, s, frame) -> bool:
@@ -854,8 +863,8 @@ class Compiler:
         names = self._written.get(key)
         if names is None:
             names = set()
-            for _, args, pnames, _ in self._byref_calls(s, frame):
-                names.update(frame.src.text(a) for a in args[:len(pnames)] if a.type == "identifier")
+            for _, args, outs, _, _ in self._byref_calls(s, frame):
+                names.update(frame.src.text(args[i]) for i in outs if i < len(args) and args[i].type == "identifier")
             for n in cpp.walk(s):
                 if n.type in ("assignment_expression", "update_expression"):
                     target = n.child_by_field_name("left") or n.child_by_field_name("argument")
@@ -1158,23 +1167,21 @@ class Compiler:
         raise PathEvalError(f"`{text}`: unknown function `{name}`")
 
     def _inline(self, name, arg_nodes, frame, text) -> Optional[Fn]:
-        """A function of the tree whose body is one `return expr;`: evaluated with the caller's arguments."""
+        """A function of the tree whose value its returns give (``return x;``, or returns in the
+        branches of ``if``s): evaluated with the caller's arguments."""
         defs = self.index.defs.get(name) or []
         if len(defs) != 1:
             return None
         src, fdef = defs[0]
         body = fdef.child_by_field_name("body")
-        stmts = [s for s in body.named_children if s.type != "comment"] if body is not None else []
-        if not stmts or stmts[-1].type != "return_statement" or not stmts[-1].named_children:
-            return None
-        if any(n.type == "return_statement" for s in stmts[:-1] for n in cpp.walk(s)):
+        if body is None:
             return None
         params = cpp.parameters(fdef)
         if len(params) != len(arg_nodes):
             return None
         pfns = {p.name: _sized(self.expr(a, frame), p.type_text) for p, a in zip(params, arg_nodes)}
         callee = self.frame(src, fdef, pfns, label=name)
-        return self.expr(stmts[-1].named_children[0], callee)
+        return self._returned(_stmts(body), callee)
 
     def _lambda_named(self, name, at, frame):
         try:
@@ -1308,6 +1315,65 @@ class LazyStruct(dict):
         return dict(self.items()) == (dict(other.items()) if isinstance(other, dict) else other)
 
     __hash__ = None
+
+
+def _out_param(type_text: str) -> bool:
+    """A non-const lvalue reference to a value the geometry is made of (a tensor is not followed)."""
+    t = type_text.strip()
+    return ("&" in t and "&&" not in t and not t.startswith("const ") and " const" not in t
+            and "Tensor" not in t and "Device" not in t)
+
+
+def _stmts(block) -> list:
+    """The statements of a block (or the one statement of an unbraced branch)."""
+    if block is None:
+        return []
+    if block.type == "compound_statement":
+        return [c for c in block.named_children if c.type != "comment"]
+    return [block]
+
+
+def _branches(if_stmt) -> Tuple[list, list]:
+    alt = if_stmt.child_by_field_name("alternative")
+    if alt is not None and alt.type == "else_clause":
+        alt = alt.named_children[0] if alt.named_children else None
+    return _stmts(if_stmt.child_by_field_name("consequence")), _stmts(alt)
+
+
+def _has_return(s) -> bool:
+    return any(n.type in ("return_statement", "throw_statement") for n in cpp.walk(s)) or \
+        any(n.type == "call_expression" and cpp.call_name(n) == "TT_THROW" for n in cpp.walk(s))
+
+
+def _terminates(s) -> bool:
+    """``return``, ``throw`` or ``TT_THROW(...)``: nothing after it in its block runs."""
+    if s.type in ("return_statement", "throw_statement"):
+        return True
+    kids = [c for c in s.named_children if c.type != "comment"] if s.type == "expression_statement" else []
+    return bool(kids) and kids[0].type == "call_expression" and cpp.call_name(kids[0]) == "TT_THROW"
+
+
+def _always_exits(stmts) -> bool:
+    """Do ``stmts`` leave the function on every way through them?"""
+    for s in stmts:
+        if _terminates(s):
+            return True
+        if s.type == "if_statement":
+            then_s, else_s = _branches(s)
+            if else_s and _always_exits(then_s) and _always_exits(else_s):
+                return True
+        if s.type == "compound_statement" and _always_exits(_stmts(s)):
+            return True
+    return False
+
+
+def _branch(cond: Fn, then_t: Callable, else_t: Callable, text: str, name: str) -> Callable:
+    def branch(ctx, v):
+        c = cond(ctx)
+        if not isinstance(c, (bool, int)):
+            raise PathEvalError(f"condition `{text}` (assigns `{name}`) cannot be evaluated")
+        return then_t(ctx, v) if c else else_t(ctx, v)
+    return branch
 
 
 def _seq(ws):
