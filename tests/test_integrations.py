@@ -106,6 +106,22 @@ def test_workflow_structure():
     assert upload["with"]["path"] == "halo-migrate.patch"
     assert steps.index(patch) < steps.index(upload)
 
+    # the numeric check's cache (kept results, parsed sweep files) is restored before anything runs,
+    # keyed by what the check reads; the directory is the tool's default cache root
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"] == "~/.cache/halo-migrate"
+    assert "hashFiles('ttnn/cpp/ttnn/operations/conv/**'" in cache["with"]["key"]
+    assert steps.index(install) < steps.index(cache) < steps.index(check)
+
+
+def test_the_workflow_caches_the_directory_the_tool_keeps_results_in(monkeypatch, tmp_path):
+    from migrator.verify import kept
+
+    monkeypatch.delenv("HALO_MIGRATE_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert kept.cache_root() == tmp_path / ".cache" / "halo-migrate"
+
 
 # ---- the workflow's shell steps, run for real on fixture copies -------------------------------
 
