@@ -367,6 +367,42 @@ def test_a_function_returning_from_its_branches_is_evaluated_from_its_body(migra
         assert fn(ctx) is want, label
 
 
+def test_a_recursive_function_is_not_followed_but_fails_where_it_is_evaluated():
+    from migrator.verify.paths import Compiler, Ctx, Index, PathEvalError, _stmts, entry_values
+
+    src = SourceFile.parse("r.cpp", b"""static uint32_t halve_until(uint32_t x, uint32_t limit) {
+    if (x <= limit) {
+        return x;
+    }
+    return halve_until(x / 2, limit);
+}
+static void shrink(uint32_t& x) {
+    if (x > 1) {
+        x = x / 2;
+        shrink(x);
+    }
+}
+uint32_t small() { return halve_until(4, 8); }
+uint32_t large() { return halve_until(64, 8); }
+uint32_t shrunk() {
+    uint32_t y = 64;
+    shrink(y);
+    return y;
+}
+""")
+    comp = Compiler(Index([src]))
+    ctx = Ctx(SPECS[0], "HEIGHT", "wormhole", entry_values(SPECS[0], "wormhole"))
+
+    def value(fn_name):
+        _, fdef = comp.index.defs[fn_name][0]
+        return comp._returned(_stmts(fdef.child_by_field_name("body")), comp.frame(src, fdef, {}, label=fn_name))(ctx)
+
+    assert value("small") == 4  # the base case needs no recursion
+    for fn_name in ("large", "shrunk"):
+        with pytest.raises(PathEvalError, match="recursive|unknown function"):
+            value(fn_name)
+
+
 def test_first_slice_of_a_cut_takes_the_remainder_in_whole_tiles():
     spec = ConvSpec.from_row([1, 32, 32, 200, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, False])  # output 200 x 64
     one = first_slice(spec, "DRAM_HEIGHT")

@@ -127,7 +127,9 @@ def render_text(report: dict) -> str:
             "",
             f"site {s['file']}:{s['line']} in {where} ({s['kind']})",
             f"  evaluated {s['evaluated']}, skipped {s['skipped']}"
-            + (f" ({'; '.join(f'{k}: {v}' for k, v in s['skipped_reasons'].items())})" if s["skipped"] else ""),
+            # the reasons count per path: a context one path does not reach may be evaluated on another
+            + (f" (not reached, per path: {'; '.join(f'{k}: {v}' for k, v in s['skipped_reasons'].items())})"
+               if s["skipped"] else ""),
             f"  mismatches: {s['mismatches']}" + (f" (fields: {', '.join(f'{k}×{v}' for k, v in s['mismatch_fields'].items())})"
                                                   if s["mismatches"] else ""),
         ]

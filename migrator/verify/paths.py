@@ -525,6 +525,7 @@ class Compiler:
         self._frames: List[Frame] = []  # kept alive: compiled closures are keyed by frame identity
         self._written: Dict[tuple, set] = {}
         self._byref: Dict[tuple, list] = {}
+        self._inlining: set = set()  # functions being inlined (a recursive call is not)
         self._param_cache: Dict[tuple, list] = {}
         self._decl_cache: Dict[tuple, dict] = {}
 
@@ -784,12 +785,23 @@ class Compiler:
                 if i < len(args) and args[i].type == "identifier" and frame.src.text(args[i]) == name:
                     key = (id(frame), call.id, p.name, "byref")
                     t = self._compiled.get(key)
+                    if t is None and ("byref", cdef.id) in self._inlining:
+                        callee_name = cpp.call_name(call)
+
+                        def recursive(ctx, v, callee_name=callee_name):
+                            raise PathEvalError(f"`{name}`: written by a recursive call of `{callee_name}`, "
+                                                "which is not modelled")
+                        return recursive
                     if t is None:
                         params = self._params(Frame(csrc, cdef, {}), cdef)
                         pfns = {q.name: memo(_lazy_expr(self, a, frame)) for q, a in zip(params, args)}
                         callee = self.frame(csrc, cdef, pfns, label=cpp.call_name(call))
                         body = cdef.child_by_field_name("body")
-                        t = self._exit_writes(p.name, _stmts(body), callee) if body is not None else None
+                        self._inlining.add(("byref", cdef.id))
+                        try:
+                            t = self._exit_writes(p.name, _stmts(body), callee) if body is not None else None
+                        finally:
+                            self._inlining.discard(("byref", cdef.id))
                         self._compiled[key] = t
                     return t
         return None
@@ -1179,9 +1191,15 @@ class Compiler:
         params = cpp.parameters(fdef)
         if len(params) != len(arg_nodes):
             return None
+        if name in self._inlining:
+            return None  # recursion: its depth depends on values, which compiling cannot follow
         pfns = {p.name: _sized(self.expr(a, frame), p.type_text) for p, a in zip(params, arg_nodes)}
         callee = self.frame(src, fdef, pfns, label=name)
-        return self._returned(_stmts(body), callee)
+        self._inlining.add(name)
+        try:
+            return self._returned(_stmts(body), callee)
+        finally:
+            self._inlining.discard(name)
 
     def _lambda_named(self, name, at, frame):
         try:
