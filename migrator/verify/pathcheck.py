@@ -40,9 +40,9 @@ from migrator.engine import cpp
 from migrator.engine.source import SourceFile
 from migrator.reference import SlidingWindowConfig, estimate_halo_output_elems, precise_halo_output_elems
 from migrator.verify import placement as pm
-from migrator.verify.paths import (ENTRIES, _lazy_expr, memo, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, Opt,
-                                   PathEvalError, conv2d_config,
-                                   PathNotReached, _slice_type, _unwrap, entry_values, transposed_output_hw)
+from migrator.verify.paths import (ENTRIES, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, Opt, PathEvalError,
+                                   PathNotReached, _lazy_expr, _slice_type, _unwrap, conv2d_config, entry_values,
+                                   memo, transposed_output_hw)
 
 BYTES_PER_ELEM = 2
 EXAMPLES = 5
