@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -365,6 +366,22 @@ def test_a_function_returning_from_its_branches_is_evaluated_from_its_body(migra
         fn = comp._returned(_stmts(fdef.child_by_field_name("body")), frame)
         ctx = Ctx(FOLDS, "HEIGHT", "wormhole", entry_values(FOLDS, "wormhole"))
         assert fn(ctx) is want, label
+
+
+def test_mutants_are_generated_alike_on_a_tree_that_folds_by_itself(migrated_7136):
+    """The mutation score's candidates (in-scope names evaluated in probe contexts) must evaluate on a
+    tree whose default conv config leaves folding unset, as they do on one with a plain flag."""
+    from migrator.verify import mutants
+
+    project, plan = migrated_7136
+    threaded = {"determine_conv_config_for_auto_shard": {"stride"}}
+    plain = mutants.generate(path_sources(project, plan), SPECS, threaded)
+    folding = mutants.generate(_auto_folding_tree(project, plan), SPECS, threaded)
+    assert len(plain) > 20
+
+    def shape(ms):  # the folding tree has 20 more lines above the callers
+        return [(re.sub(r":\d+", "", m.where), m.text) for m in ms]
+    assert shape(folding) == shape(plain)
 
 
 def test_a_recursive_function_is_not_followed_but_fails_where_it_is_evaluated():

@@ -14,7 +14,7 @@ evaluate it; *equivalent* when no evaluated value changes on any context of any 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from migrator.engine import cpp
@@ -59,11 +59,14 @@ def _kind(v) -> Optional[str]:
     return None
 
 
-def _probe_ctxs(specs) -> List[P.Ctx]:
+def _probe_ctxs(specs, auto_folding: bool) -> List[P.Ctx]:
+    """Contexts to evaluate in-scope names in, built as the path check builds its own (a tree that
+    folds by itself has an unset folding flag in its default conv config)."""
     out = []
     for spec in specs[:3]:
         for layout in pm.LAYOUTS:
-            out.append(P.Ctx(spec, layout, "wormhole", P.entry_values(spec, "wormhole")))
+            out.append(P.Ctx(spec, layout, "wormhole", P.entry_values(spec, "wormhole", auto_folding=auto_folding),
+                             auto_folding=auto_folding))
     return out
 
 
@@ -78,7 +81,7 @@ def candidates_at(comp: P.Compiler, frame: P.Frame, src: SourceFile, at, probes)
         value = None
         for ctx in probes:
             try:
-                value = fn(P.Ctx(ctx.spec, ctx.layout, ctx.grid_name, ctx.entry))
+                value = fn(replace(ctx, cache={}, failed={}))
                 break
             except (P.PathEvalError, P.PathNotReached, Exception):
                 continue
@@ -134,7 +137,7 @@ def generate(sources: Sequence[SourceFile], specs, threaded: Dict[str, Set[str]]
     """``threaded``: function or lambda name -> names of parameters the migration added."""
     index = P.Index(sources)
     comp = P.Compiler(index)
-    probes = _probe_ctxs(specs)
+    probes = _probe_ctxs(specs, pc.auto_folding(index))
     mutants: List[Mutant] = []
     done_calls: Set[Tuple[str, int, int]] = set()
     for site in pc.read_sites(index.sources):
