@@ -329,6 +329,7 @@ def test_a_tree_that_folds_by_itself_runs_a_stride_equal_to_kernel_conv_as_a_mat
     direct = [p for p in site1.paths if p.label.startswith("conv2d_L1")]  # one per layout
     assert len(direct) == 3 and all(p.evaluated == 2 and not p.mismatches and not p.unmodelled for p in direct)
     assert all(p.matmul == 1 for p in direct)  # the folded conv: no halo op runs for it
+    assert site1.folded_contexts == 3 and site1.matmul_contexts == 3
     # the same conv on a tree with a plain flag (left off) is not folded: a halo conv
     plain = check_sources(path_sources(project, plan), [FOLDS], ["wormhole"])
     direct = [p for p in next(r for r in plain if r.function == "determine_conv_config_for_auto_shard").paths

@@ -133,6 +133,9 @@ def render_text(report: dict) -> str:
             f"  mismatches: {s['mismatches']}" + (f" (fields: {', '.join(f'{k}×{v}' for k, v in s['mismatch_fields'].items())})"
                                                   if s["mismatches"] else ""),
         ]
+        if s.get("folded_contexts"):
+            lines.append(f"  {s['folded_contexts']} evaluations are of convs the tree folds by itself (stride = kernel, "
+                         "no padding): checked as the 1x1 matmul convs they run as")
         for m in s["mismatch_examples"]:
             lines.append(f"    {_spec(m['spec'])} {m['layout']}/{m['grid']}: {', '.join(m['fields'])} "
                          f"(call site {m['call_site']}, runtime {m['runtime']})")

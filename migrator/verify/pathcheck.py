@@ -649,6 +649,7 @@ class SitePathsResult:
     error: Optional[str] = None
     contexts: int = 0  # distinct (spec, layout, grid) evaluated on some path
     matmul_contexts: int = 0  # of those, 1x1 matmul convs (no halo op runs)
+    folded_contexts: int = 0  # of those, convs the tree folds into a 1x1 matmul conv (see runtime_conv)
     values: Dict[tuple, Any] = field(default_factory=dict)  # (path, spec, layout, grid) -> evaluated config (record=True)
 
     def summary(self) -> dict:
@@ -864,8 +865,10 @@ class PathJob:
     primary: bool = True  # takes every spec (runs first); otherwise a sample, run after the primaries
 
     def run(self):
+        """(its PathResult, the contexts it evaluated by kind, the recorded values)."""
         bp, pr = self.bp, self.site.paths[self.slot]
-        seen, mm_seen, values = set(), set(), {}
+        reached: Dict[str, set] = {k: set() for k in REACHED}
+        values: Dict[tuple, Any] = {}
         transposed = bp.kind == "transposed"
         folded_before_root = bp.auto_folding and not folds_on_path(bp.path)
         for spec in self.specs:
@@ -890,17 +893,22 @@ class PathJob:
                     try:
                         if _evaluate_one(bp, ctx, pr, self.variant_code, values if self.record else None,
                                          self.ranges):
-                            seen.add((spec, layout, grid))
+                            reached["all"].add((spec, layout, grid))
                             if runs.is_mm_conv():
-                                mm_seen.add((spec, layout, grid))
+                                reached["matmul"].add((spec, layout, grid))
+                            if runs is not spec:
+                                reached["folded"].add((spec, layout, grid))
                     except PathNotReached as exc:
                         pr.not_reached[str(exc)] += 1
-        return pr, seen, mm_seen, values
+        return pr, reached, values
 
     @property
     def size(self) -> int:
         return len(self.specs) * len(self.grids) * len(self.bp.static_layouts)
 
+
+# the contexts a site reached, by kind: every one, matmul convs, convs the tree folds
+REACHED = ("all", "matmul", "folded")
 
 _FORKED_JOBS: List[PathJob] = []
 
@@ -909,10 +917,9 @@ def _run_forked(i: int):
     return i, _FORKED_JOBS[i].run()
 
 
-def run_jobs(jobs: Sequence[PathJob], workers: int, seen: Optional[Dict[int, set]] = None,
-             mm_seen: Optional[Dict[int, set]] = None) -> None:
-    """Run every path job and fold its results into its site (``seen``/``mm_seen``: the contexts
-    each site reached in earlier runs, added to).  With ``workers`` > 1 (and fork available) the
+def run_jobs(jobs: Sequence[PathJob], workers: int, reached: Optional[Dict[int, Dict[str, set]]] = None) -> None:
+    """Run every path job and fold its results into its site (``reached``: the contexts each site
+    reached in earlier runs, by kind, added to).  With ``workers`` > 1 (and fork available) the
     jobs are spread over forked processes, largest first: each child inherits the parsed sources
     and compiled closures, and only the results travel back."""
     global _FORKED_JOBS
@@ -937,17 +944,19 @@ def run_jobs(jobs: Sequence[PathJob], workers: int, seen: Optional[Dict[int, set
             pool.close()
             pool.join()
         _FORKED_JOBS = []
-    seen = {} if seen is None else seen
-    mm_seen = {} if mm_seen is None else mm_seen
+    reached = {} if reached is None else reached
     for i, job in enumerate(jobs):
-        pr, s, m, values = outputs[i]
+        pr, got, values = outputs[i]
         job.site.paths[job.slot] = pr
-        seen.setdefault(id(job.site), set()).update(s)
-        mm_seen.setdefault(id(job.site), set()).update(m)
+        site = reached.setdefault(id(job.site), {k: set() for k in REACHED})
+        for k in REACHED:
+            site[k].update(got[k])
         job.site.values.update(values)
     for job in jobs:
-        job.site.contexts = len(seen[id(job.site)])
-        job.site.matmul_contexts = len(mm_seen[id(job.site)])
+        site = reached[id(job.site)]
+        job.site.contexts = len(site["all"])
+        job.site.matmul_contexts = len(site["matmul"])
+        job.site.folded_contexts = len(site["folded"])
 
 
 def _slice_type_of(bp: BoundPath, spec: pm.ConvSpec) -> str:
@@ -1149,12 +1158,11 @@ def check_sources(sources: Sequence[SourceFile], specs, grids, layouts=pm.LAYOUT
     planned = [plan_site(comp, index, s, specs, grids, layouts, variant_code, record, ranges, budget) for s in sites]
     jobs = [j for _, site_jobs in planned for j in site_jobs]
     n = 1 if record else workers()
-    seen: Dict[int, set] = {}
-    mm_seen: Dict[int, set] = {}
-    run_jobs([j for j in jobs if j.primary], n, seen, mm_seen)
+    reached: Dict[int, Dict[str, set]] = {}
+    run_jobs([j for j in jobs if j.primary], n, reached)
     sampled = [j for j in jobs if not j.primary]
-    share_unreached(sampled, specs, grids, seen)
-    run_jobs(sampled, n, seen, mm_seen)
+    share_unreached(sampled, specs, grids, {site: r["all"] for site, r in reached.items()})
+    run_jobs(sampled, n, reached)
     return [res for res, _ in planned]
 
 
@@ -1248,6 +1256,7 @@ def site_summary(res: SitePathsResult, total_contexts: int) -> dict:
         "unverified_paths": sum(1 for p in paths if p.unmodelled and not p.evaluated),
         "unverified_contexts": sum(sum(p.unmodelled.values()) for p in paths),
         "matmul_contexts": res.matmul_contexts,
+        "folded_contexts": res.folded_contexts,
         "calls_per_conv": rs["calls_per_conv"],
         "max_op_trace_length": max((p.max_trace for p in paths), default=0),
         "under_allocations_fixed": sum(p.under_fixed for p in paths),
