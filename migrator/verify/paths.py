@@ -793,15 +793,28 @@ class Compiler:
                                                 "which is not modelled")
                         return recursive
                     if t is None:
-                        params = self._params(Frame(csrc, cdef, {}), cdef)
-                        pfns = {q.name: memo(_lazy_expr(self, a, frame)) for q, a in zip(params, args)}
-                        callee = self.frame(csrc, cdef, pfns, label=cpp.call_name(call))
+                        # one callee frame per call: its compiled body (and so each context's memo of
+                        # its locals and conditions) is shared by all the parameters it writes
+                        callee = self._compiled.get((id(frame), call.id, "byref frame"))
+                        if callee is None:
+                            params = self._params(Frame(csrc, cdef, {}), cdef)
+                            pfns = {q.name: memo(_lazy_expr(self, a, frame)) for q, a in zip(params, args)}
+                            callee = self.frame(csrc, cdef, pfns, label=cpp.call_name(call))
+                            self._compiled[(id(frame), call.id, "byref frame")] = callee
                         body = cdef.child_by_field_name("body")
                         self._inlining.add(("byref", cdef.id))
                         try:
-                            t = self._exit_writes(p.name, _stmts(body), callee) if body is not None else None
+                            exit_t = self._exit_writes(p.name, _stmts(body), callee) if body is not None else None
                         finally:
                             self._inlining.discard(("byref", cdef.id))
+                        if exit_t is None:
+                            t = None
+                        else:
+                            # the value on return depends only on the context (the callee's parameter
+                            # holds the caller's value before the call): once per context
+                            start = callee.params[p.name]
+                            after = memo(lambda ctx, exit_t=exit_t, start=start: exit_t(ctx, start(ctx)))
+                            t = lambda ctx, v, after=after: after(ctx)  # noqa: E731
                         self._compiled[key] = t
                     return t
         return None
@@ -822,7 +835,8 @@ class Compiler:
                 then_s, else_s = _branches(s)
                 then_t = self._exit_writes(name, then_s + ([] if _always_exits(then_s) else rest), frame)
                 else_t = self._exit_writes(name, else_s + ([] if _always_exits(else_s) else rest), frame)
-                done.append(_branch(self.expr(_cond_node(s), frame), then_t, else_t, self._t(frame, _cond_node(s)), name))
+                done.append(_branch(memo(self.expr(_cond_node(s), frame)), then_t, else_t,
+                                    self._t(frame, _cond_node(s)), name))
                 break
             if _has_return(s):  # a return inside a loop or a switch
                 text = self._t(frame, s)[:60]
@@ -1175,7 +1189,9 @@ class Compiler:
             return named_builtin
         inline = self._inline(name, arg_nodes, frame, text)
         if inline is not None:
-            return _at(inline, where)
+            # once per context: a helper's value at one call is read by every write and condition
+            # that mentions it (auto_enable_kernel_folding's conjunction, for each folded parameter)
+            return _at(memo(inline), where)
         raise PathEvalError(f"`{text}`: unknown function `{name}`")
 
     def _inline(self, name, arg_nodes, frame, text) -> Optional[Fn]:
