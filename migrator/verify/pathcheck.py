@@ -40,9 +40,9 @@ from migrator.engine import cpp
 from migrator.engine.source import SourceFile
 from migrator.reference import SlidingWindowConfig, estimate_halo_output_elems, precise_halo_output_elems
 from migrator.verify import placement as pm
-from migrator.verify.paths import (ENTRIES, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, Opt, PathEvalError,
-                                   PathNotReached, _lazy_expr, _slice_type, _unwrap, conv2d_config, entry_values,
-                                   memo, transposed_output_hw)
+from migrator.verify.paths import (ENTRIES, MAX_DEPTH, PRECISE, Compiler, Ctx, Frame, Index, PathEvalError,
+                                   PathNotReached, _lazy_expr, _slice_type, _unwrap, entry_values, memo,
+                                   transposed_output_hw)
 
 BYTES_PER_ELEM = 2
 EXAMPLES = 5
@@ -875,12 +875,7 @@ class PathJob:
             runs = runtime_conv(bp, spec)
             for grid in self.grids:
                 entry = entry_values(runs if folded_before_root else spec, grid, transposed=transposed,
-                                     auto_folding=bp.auto_folding)
-                if bp.path.entry == "prepare_conv_bias":
-                    # its contract: the caller's conv config names the weights dtype (a TT_ASSERT)
-                    cfg = conv2d_config(bp.auto_folding)
-                    cfg.weights_dtype = Opt("BFLOAT16")
-                    entry = {**entry, "conv_config_": Opt(cfg)}
+                                     auto_folding=bp.auto_folding, entry=bp.path.entry)
                 if bp.kind in ("dram_slice", "nested"):
                     try:
                         entry = {**entry, "pc_output_hw": first_slice(runs, _slice_type_of(bp, runs),

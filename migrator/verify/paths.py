@@ -184,7 +184,7 @@ class Ctx:
 
 
 def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False,
-                 auto_folding: bool = False) -> Dict[str, Any]:
+                 auto_folding: bool = False, entry: str = "") -> Dict[str, Any]:
     """What an entry function's parameters hold for one conv spec, by their public API names.  The
     input is a host or DRAM-interleaved tensor, as the sweeps pass it."""
     gx, gy = pm.GRIDS[grid_name]
@@ -215,6 +215,11 @@ def entry_values(spec: pm.ConvSpec, grid_name: str, transposed: bool = False,
     if transposed:
         out_h, out_w = transposed_output_hw(spec)
     vals.update(output_height=out_h, output_width=out_w)
+    if entry == "prepare_conv_bias":
+        # its contract: the caller's conv config names the weights dtype (a TT_ASSERT)
+        cfg = conv2d_config(auto_folding)
+        cfg.weights_dtype = Opt("BFLOAT16")
+        vals["conv_config_"] = Opt(cfg)
     return vals
 
 
@@ -535,8 +540,8 @@ class Compiler:
         return f
 
     # -- names --
-    def _params(self, frame: Frame, func):
-        key = (frame.src.path, func.id)
+    def _params(self, src: SourceFile, func):
+        key = (src.path, func.id)
         ps = self._param_cache.get(key)
         if ps is None:
             ps = self._param_cache[key] = cpp.parameters(func)
@@ -590,7 +595,7 @@ class Compiler:
                             return self._local(name, s, found, at, frame)
             node = parent
         # parameters of this function / lambda
-        for p in self._params(frame, frame.func):
+        for p in self._params(frame.src, frame.func):
             if p.name == name:
                 if name not in frame.params:
                     raise PathEvalError(f"`{name}`: parameter of {frame.label} with no value on this path")
@@ -770,7 +775,7 @@ class Compiler:
                 if len(defs) != 1:
                     continue
                 csrc, cdef = defs[0]
-                outs = {i: p for i, p in enumerate(self._params(Frame(csrc, cdef, {}), cdef)) if _out_param(p.type_text)}
+                outs = {i: p for i, p in enumerate(self._params(csrc, cdef)) if _out_param(p.type_text)}
                 if outs:
                     out.append((n, cpp.arguments(n), outs, csrc, cdef))
             self._byref[key] = out
@@ -797,7 +802,7 @@ class Compiler:
                         # its locals and conditions) is shared by all the parameters it writes
                         callee = self._compiled.get((id(frame), call.id, "byref frame"))
                         if callee is None:
-                            params = self._params(Frame(csrc, cdef, {}), cdef)
+                            params = self._params(csrc, cdef)
                             pfns = {q.name: memo(_lazy_expr(self, a, frame)) for q, a in zip(params, args)}
                             callee = self.frame(csrc, cdef, pfns, label=cpp.call_name(call))
                             self._compiled[(id(frame), call.id, "byref frame")] = callee
@@ -1375,8 +1380,9 @@ def _branches(if_stmt) -> Tuple[list, list]:
 
 
 def _has_return(s) -> bool:
-    return any(n.type in ("return_statement", "throw_statement") for n in cpp.walk(s)) or \
-        any(n.type == "call_expression" and cpp.call_name(n) == "TT_THROW" for n in cpp.walk(s))
+    """Does ``s`` leave the function somewhere inside (``return``, ``throw``, ``TT_THROW``)?"""
+    return any(n.type in ("return_statement", "throw_statement")
+               or (n.type == "call_expression" and cpp.call_name(n) == "TT_THROW") for n in cpp.walk(s))
 
 
 def _terminates(s) -> bool:
