@@ -496,3 +496,45 @@ uint32_t conv_halo_budget_bytes(std::array<uint32_t, 2> shard_shape, uint32_t ba
 
     why = refusal([site_summary(r, 3) for r in res])
     assert why and "conv_halo_budget_bytes" in why and "called from no modelled entry" in why, why
+
+
+def test_each_read_of_a_written_variable_sees_exactly_the_writes_before_it():
+    """Reads of one variable share the value after their common writes (compiled once per context);
+    a read compiled before an earlier one, or inside a branch, still sees only its own writes."""
+    from migrator.verify.paths import Compiler, Ctx, Index, _stmts, entry_values
+
+    src = SourceFile.parse("w.cpp", b"""uint32_t reads(uint32_t flag) {
+    uint32_t x = 1;
+    uint32_t a = x;
+    x = x * 10;
+    uint32_t b = x;
+    if (flag > 0) {
+        x += 5;
+    }
+    uint32_t c = x;
+    x = x - 1;
+    flag = flag + x;
+    return a * 1000000 + b * 10000 + c * 100 + x + flag * 0;
+}
+uint32_t late_first(uint32_t flag) {
+    uint32_t x = 2;
+    uint32_t none = x;
+    x = x + 1;
+    uint32_t one = x;
+    x = x * 3;
+    uint32_t two = x;
+    return two * 10000 + none * 100 + one;
+}
+""")
+    comp = Compiler(Index([src]))
+    ctx = Ctx(SPECS[0], "HEIGHT", "wormhole", entry_values(SPECS[0], "wormhole"))
+
+    def value(fn_name, flag):
+        _, fdef = comp.index.defs[fn_name][0]
+        frame = comp.frame(src, fdef, {"flag": lambda ctx: flag}, label=fn_name)
+        return comp._returned(_stmts(fdef.child_by_field_name("body")), frame)(
+            Ctx(SPECS[0], "HEIGHT", "wormhole", ctx.entry))
+
+    assert value("reads", 0) == 1 * 1000000 + 10 * 10000 + 10 * 100 + 9
+    assert value("reads", 1) == 1 * 1000000 + 10 * 10000 + 15 * 100 + 14
+    assert value("late_first", 0) == 9 * 10000 + 2 * 100 + 3

@@ -533,6 +533,8 @@ class Compiler:
         self._inlining: set = set()  # functions being inlined (a recursive call is not)
         self._param_cache: Dict[tuple, list] = {}
         self._decl_cache: Dict[tuple, dict] = {}
+        self._chains: Dict[tuple, Dict[tuple, Fn]] = {}  # a variable's value after each prefix of its writes
+        self._stmt_cache: Dict[tuple, Optional[Callable]] = {}
 
     def frame(self, *args, **kw) -> Frame:
         f = Frame(*args, index=self.index, **kw)
@@ -617,36 +619,55 @@ class Compiler:
         writes = self._writes_in(name, body_node, None, at, frame) if body_node is not None else []
         if not writes:
             return value
+        return self._written_value((id(frame), name, "on entry"), value, writes)
+
+    def _written_value(self, key, start: Fn, writes: List[Tuple[int, Callable]]) -> Fn:
+        """``start`` with ``writes`` (statement id, transformer) applied in order.  Two reads of one
+        variable see the same writes up to the earlier read, so the value after that common prefix
+        is one node, computed once per context: a struct written a dozen times and read at every
+        step (``conv_config``) costs each write once, not once per read."""
+        known = self._chains.setdefault(key, {(): start})
+        ids = tuple(i for i, _ in writes)
+        node = known.get(ids)
+        if node is not None:
+            return node
+        j = len(ids) - 1
+        while ids[:j] not in known:
+            j -= 1
+        prev, rest = known[ids[:j]], [w for _, w in writes[j:]]
 
         def assigned(ctx):
-            v = value(ctx)
-            for w in writes:
+            v = prev(ctx)
+            for w in rest:
                 v = w(ctx, v)
             return v
-        return memo(assigned)
+        node = known[ids] = memo(assigned)
+        return node
 
     def _local(self, name, decl_stmt, found, at, frame: Frame) -> Fn:
-        decl, value, type_text = found
-        if value is not None:
-            init = self._init(value, type_text, decl_stmt, frame)
-        elif decl.type == "structured_binding_declarator":
-            init = self._structured(name, decl, decl_stmt, frame)
-        elif "SlidingWindowConfig" in type_text or type_text.split("::")[-1] in STRUCT_DEFAULTS:
-            d = dict(STRUCT_DEFAULTS.get(type_text.split("::")[-1], {}))
-            init = lambda ctx, d=d: dict(d)
-        else:
-            init = lambda ctx: UNSET
-        writes = self._writes_between(name, decl_stmt, at, frame)
-        unsigned = _is_unsigned(type_text)
+        key = (id(frame), name, decl_stmt.id)
+        start = self._chains[key][()] if key in self._chains else memo(self._initial(name, decl_stmt, found, frame))
+        written = self._written_value(key, start, self._writes_between(name, decl_stmt, at, frame))
+        unsigned = _is_unsigned(found[2])
 
         def value_fn(ctx):
-            v = init(ctx)
-            for w in writes:
-                v = w(ctx, v)
+            v = written(ctx)
             if v is UNSET:
                 raise PathEvalError(f"`{name}` has no value here")
             return _wrap(v) if unsigned else v
-        return memo(value_fn)
+        return value_fn
+
+    def _initial(self, name, decl_stmt, found, frame: Frame) -> Fn:
+        """A local's value as its declaration leaves it."""
+        decl, value, type_text = found
+        if value is not None:
+            return self._init(value, type_text, decl_stmt, frame)
+        if decl.type == "structured_binding_declarator":
+            return self._structured(name, decl, decl_stmt, frame)
+        if "SlidingWindowConfig" in type_text or type_text.split("::")[-1] in STRUCT_DEFAULTS:
+            d = dict(STRUCT_DEFAULTS.get(type_text.split("::")[-1], {}))
+            return lambda ctx: dict(d)
+        return lambda ctx: UNSET
 
     def _structured(self, name, decl, stmt, frame) -> Fn:
         names = [self._t(frame, c) for c in decl.named_children if c.type == "identifier"]
@@ -700,11 +721,11 @@ class Compiler:
             return LazyStruct(defaults, parts, ctx)
         return build
 
-    def _writes_between(self, name, decl_stmt, at, frame) -> List[Callable]:
+    def _writes_between(self, name, decl_stmt, at, frame) -> List[Tuple[int, Callable]]:
         """Transformers for every statement between the declaration and ``at`` that assigns ``name``."""
         return self._writes_in(name, decl_stmt.parent, decl_stmt, at, frame)
 
-    def _writes_in(self, name, block, after, at, frame) -> List[Callable]:
+    def _writes_in(self, name, block, after, at, frame) -> List[Tuple[int, Callable]]:
         """Writes to ``name`` in ``block`` (after statement ``after``, if given) that run before ``at``."""
         out = []
         chain = []
@@ -723,11 +744,18 @@ class Compiler:
                     continue
                 if s.start_byte >= here.start_byte:
                     break
-                w = self._stmt_writes(name, s, frame)
+                w = self._stmt_write(name, s, frame)
                 if w is not None:
-                    out.append(w)
+                    out.append((s.id, w))
             first = False
         return out
+
+    def _stmt_write(self, name, s, frame) -> Optional[Callable]:
+        """``_stmt_writes``, compiled once per frame, name and statement (every read after it shares it)."""
+        key = (id(frame), name, s.id)
+        if key not in self._stmt_cache:
+            self._stmt_cache[key] = self._stmt_writes(name, s, frame)
+        return self._stmt_cache[key]
 
     def _stmt_writes(self, name, s, frame) -> Optional[Callable]:
         if not self._mentions_write(name, s, frame):
