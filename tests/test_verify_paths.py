@@ -360,7 +360,8 @@ def test_a_function_returning_from_its_branches_is_evaluated_from_its_body(migra
              "unset, not DRAM": ((), False, (64, 64), (2, 2), (2, 2), (0, 0, 0, 0), False),
              "set off": ((False,), True, (64, 64), (2, 2), (2, 2), (0, 0, 0, 0), False)}
     for label, (flag, dram, hw, k, st, pad, want) in calls.items():
-        from migrator.verify.paths import Opt, _stmts
+        from migrator.verify.exits import statements as _stmts
+        from migrator.verify.paths import Opt
         vals = {"enable_folding_": Opt(*flag), "is_dram": dram, "input_height": hw[0], "input_width": hw[1],
                 "kernel_size": k, "stride": st, "padding_n4": pad}
         frame = comp.frame(src, fdef, {n: (lambda ctx, v=v: v) for n, v in vals.items()}, label=label)
@@ -386,7 +387,8 @@ def test_mutants_are_generated_alike_on_a_tree_that_folds_by_itself(migrated_713
 
 
 def test_a_recursive_function_is_not_followed_but_fails_where_it_is_evaluated():
-    from migrator.verify.paths import Compiler, Ctx, Index, PathEvalError, _stmts, entry_values
+    from migrator.verify.exits import statements as _stmts
+    from migrator.verify.paths import Compiler, Ctx, Index, PathEvalError, entry_values
 
     src = SourceFile.parse("r.cpp", b"""static uint32_t halve_until(uint32_t x, uint32_t limit) {
     if (x <= limit) {
@@ -501,7 +503,8 @@ uint32_t conv_halo_budget_bytes(std::array<uint32_t, 2> shard_shape, uint32_t ba
 def test_each_read_of_a_written_variable_sees_exactly_the_writes_before_it():
     """Reads of one variable share the value after their common writes (compiled once per context);
     a read compiled before an earlier one, or inside a branch, still sees only its own writes."""
-    from migrator.verify.paths import Compiler, Ctx, Index, _stmts, entry_values
+    from migrator.verify.exits import statements as _stmts
+    from migrator.verify.paths import Compiler, Ctx, Index, entry_values
 
     src = SourceFile.parse("w.cpp", b"""uint32_t reads(uint32_t flag) {
     uint32_t x = 1;

@@ -36,6 +36,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from migrator.engine import cpp
 from migrator.engine.source import SourceFile
 from migrator.errors import UnresolvedBinding
+from migrator.verify import exits
 from migrator.verify import placement as pm
 
 U32 = 0xFFFFFFFF
@@ -772,13 +773,13 @@ class Compiler:
             ws = [w for w in (self._stmt_writes(name, c, frame) for c in s.named_children) if w is not None]
             return _seq(ws)
         if t == "if_statement":
-            cond = self.expr(_cond_node(s), frame)
+            cond = self.expr(exits.condition(s), frame)
             then = self._stmt_writes(name, s.child_by_field_name("consequence"), frame) or (lambda ctx, v: v)
             alt_node = s.child_by_field_name("alternative")
             if alt_node is not None and alt_node.type == "else_clause":
                 alt_node = alt_node.named_children[0] if alt_node.named_children else None
             alt = (self._stmt_writes(name, alt_node, frame) if alt_node is not None else None) or (lambda ctx, v: v)
-            return _branch(cond, then, alt, self._t(frame, _cond_node(s)), name)
+            return _branch(cond, then, alt, self._t(frame, exits.condition(s)), name)
         if t == "declaration":
             return None  # a nested declaration of the same name shadows; ignored
         text = self._t(frame, s)[:60]
@@ -837,7 +838,7 @@ class Compiler:
                         body = cdef.child_by_field_name("body")
                         self._inlining.add(("byref", cdef.id))
                         try:
-                            exit_t = self._exit_writes(p.name, _stmts(body), callee) if body is not None else None
+                            exit_t = self._exit_writes(p.name, exits.statements(body), callee) if body is not None else None
                         finally:
                             self._inlining.discard(("byref", cdef.id))
                         if exit_t is None:
@@ -853,69 +854,56 @@ class Compiler:
         return None
 
     def _exit_writes(self, name, stmts, frame) -> Callable:
-        """What ``stmts`` (a function body) leave in ``name`` when the function returns: the writes in
-        order; an ``if`` with a return in it splits the rest between its branches."""
-        done = []
-        for i, s in enumerate(stmts):
-            if _terminates(s):
-                break
-            if s.type in ("if_statement", "compound_statement") and _has_return(s):
-                if s.type == "compound_statement":
-                    done.append(self._exit_writes(name, _stmts(s) + ([] if _always_exits(_stmts(s)) else stmts[i + 1:]),
-                                                  frame))
-                    break
-                rest = stmts[i + 1:]
-                then_s, else_s = _branches(s)
-                then_t = self._exit_writes(name, then_s + ([] if _always_exits(then_s) else rest), frame)
-                else_t = self._exit_writes(name, else_s + ([] if _always_exits(else_s) else rest), frame)
-                done.append(_branch(memo(self.expr(_cond_node(s), frame)), then_t, else_t,
-                                    self._t(frame, _cond_node(s)), name))
-                break
-            if _has_return(s):  # a return inside a loop or a switch
-                text = self._t(frame, s)[:60]
+        """What ``stmts`` (a function body) leave in ``name`` when the function returns: the writes
+        that run before each exit (:mod:`migrator.verify.exits`)."""
+        return self._written_on_exit(name, exits.exits(stmts), frame)
 
-                def unknown(ctx, v, text=text):
-                    raise PathEvalError(f"`{name}`: written by a function that returns from inside `{text}...`, "
-                                        "which is not modelled")
-                return unknown
-            w = self._stmt_writes(name, s, frame)
-            if w is not None:
-                done.append(w)
+    def _written_on_exit(self, name, tree: exits.Exits, frame) -> Callable:
+        if isinstance(tree, exits.Unfollowed):
+            text = self._t(frame, tree.stmt)[:60]
+
+            def unknown(ctx, v):
+                raise PathEvalError(f"`{name}`: written by a function that returns from inside `{text}...`, "
+                                    "which is not modelled")
+            return unknown
+        done = [w for w in (self._stmt_write(name, s, frame) for s in tree.run) if w is not None]
+        if isinstance(tree, exits.Split):
+            cond = exits.condition(tree.stmt)
+            done.append(_branch(memo(self.expr(cond, frame)), self._written_on_exit(name, tree.then, frame),
+                                self._written_on_exit(name, tree.orelse, frame), self._t(frame, cond), name))
         return _seq(done)
 
     def _returned(self, stmts, frame) -> Optional[Fn]:
         """The value ``stmts`` (a function body) return: ``return x;``, or an ``if`` whose branches
         return, as a conditional; None when a return sits where this cannot follow it (a loop)."""
-        for i, s in enumerate(stmts):
+        return self._value_on_exit(exits.exits(stmts), frame)
+
+    def _value_on_exit(self, tree: exits.Exits, frame) -> Optional[Fn]:
+        if isinstance(tree, exits.Unfollowed):
+            return None
+        if isinstance(tree, exits.End):
+            s = tree.last
+            if s is None:
+                return None  # falls off the end
             if s.type == "return_statement":
                 kids = [c for c in s.named_children if c.type != "comment"]
                 return self.expr(kids[0], frame) if kids else None
-            if _terminates(s):
-                text = self._t(frame, s)[:60]
-                return _failing(f"`{text}`: the function throws here", (frame.src.path, s.start_byte, s.end_byte))
-            if not _has_return(s):
-                continue
-            if s.type == "compound_statement":
-                inner = _stmts(s)
-                return self._returned(inner + ([] if _always_exits(inner) else stmts[i + 1:]), frame)
-            if s.type != "if_statement":
-                return None
-            rest = stmts[i + 1:]
-            then_s, else_s = _branches(s)
-            then_v = self._returned(then_s + ([] if _always_exits(then_s) else rest), frame)
-            else_v = self._returned(else_s + ([] if _always_exits(else_s) else rest), frame)
-            if then_v is None or else_v is None:
-                return None
-            cond, text = self.expr(_cond_node(s), frame), self._t(frame, _cond_node(s))
-            where = (frame.src.path, s.start_byte, s.end_byte)
+            text = self._t(frame, s)[:60]
+            return _failing(f"`{text}`: the function throws here", (frame.src.path, s.start_byte, s.end_byte))
+        then_v = self._value_on_exit(tree.then, frame)
+        else_v = self._value_on_exit(tree.orelse, frame)
+        if then_v is None or else_v is None:
+            return None
+        cond_node = exits.condition(tree.stmt)
+        cond, text = self.expr(cond_node, frame), self._t(frame, cond_node)
+        where = (frame.src.path, tree.stmt.start_byte, tree.stmt.end_byte)
 
-            def returned(ctx, cond=cond, then_v=then_v, else_v=else_v, text=text):
-                try:
-                    return then_v(ctx) if _truth(cond(ctx), text) else else_v(ctx)
-                except PathEvalError as exc:
-                    raise _located(exc, where)
-            return returned
-        return None
+        def returned(ctx):
+            try:
+                return then_v(ctx) if _truth(cond(ctx), text) else else_v(ctx)
+            except PathEvalError as exc:
+                raise _located(exc, where)
+        return returned
 
     def _mentions_write(self, name, s, frame) -> bool:
         key = (frame.src.path, s.id)
@@ -1246,7 +1234,7 @@ class Compiler:
         callee = self.frame(src, fdef, pfns, label=name)
         self._inlining.add(name)
         try:
-            return self._returned(_stmts(body), callee)
+            return self._returned(exits.statements(body), callee)
         finally:
             self._inlining.discard(name)
 
@@ -1391,48 +1379,9 @@ def _out_param(type_text: str) -> bool:
             and "Tensor" not in t and "Device" not in t)
 
 
-def _stmts(block) -> list:
-    """The statements of a block (or the one statement of an unbraced branch)."""
-    if block is None:
-        return []
-    if block.type == "compound_statement":
-        return [c for c in block.named_children if c.type != "comment"]
-    return [block]
 
 
-def _branches(if_stmt) -> Tuple[list, list]:
-    alt = if_stmt.child_by_field_name("alternative")
-    if alt is not None and alt.type == "else_clause":
-        alt = alt.named_children[0] if alt.named_children else None
-    return _stmts(if_stmt.child_by_field_name("consequence")), _stmts(alt)
 
-
-def _has_return(s) -> bool:
-    """Does ``s`` leave the function somewhere inside (``return``, ``throw``, ``TT_THROW``)?"""
-    return any(n.type in ("return_statement", "throw_statement")
-               or (n.type == "call_expression" and cpp.call_name(n) == "TT_THROW") for n in cpp.walk(s))
-
-
-def _terminates(s) -> bool:
-    """``return``, ``throw`` or ``TT_THROW(...)``: nothing after it in its block runs."""
-    if s.type in ("return_statement", "throw_statement"):
-        return True
-    kids = [c for c in s.named_children if c.type != "comment"] if s.type == "expression_statement" else []
-    return bool(kids) and kids[0].type == "call_expression" and cpp.call_name(kids[0]) == "TT_THROW"
-
-
-def _always_exits(stmts) -> bool:
-    """Do ``stmts`` leave the function on every way through them?"""
-    for s in stmts:
-        if _terminates(s):
-            return True
-        if s.type == "if_statement":
-            then_s, else_s = _branches(s)
-            if else_s and _always_exits(then_s) and _always_exits(else_s):
-                return True
-        if s.type == "compound_statement" and _always_exits(_stmts(s)):
-            return True
-    return False
 
 
 def _branch(cond: Fn, then_t: Callable, else_t: Callable, text: str, name: str) -> Callable:
@@ -1451,14 +1400,6 @@ def _seq(ws):
         return v
     return run
 
-
-def _cond_node(s):
-    c = s.child_by_field_name("condition")
-    if c is not None and c.type == "condition_clause":
-        kids = [k for k in c.named_children if k.type != "comment"]
-        if len(kids) == 1:
-            return kids[0]
-    return c
 
 
 def _root(text: str) -> str:
