@@ -541,3 +541,20 @@ uint32_t late_first(uint32_t flag) {
     assert value("reads", 0) == 1 * 1000000 + 10 * 10000 + 10 * 100 + 9
     assert value("reads", 1) == 1 * 1000000 + 10 * 10000 + 15 * 100 + 14
     assert value("late_first", 0) == 9 * 10000 + 2 * 100 + 3
+
+
+def test_modelled_objects_compare_by_value_or_not_at_all():
+    """C++ `pc_a != pc_b` compares members; Python would compare identity and answer "different" for
+    two equal configs built apart.  A model-backed object compares its value; any other object pair
+    fails the evaluation instead of guessing."""
+    from migrator.verify import placement as pm
+    from migrator.verify.paths import BINOPS, Obj, PathEvalError, _wrap_pc
+
+    grid = pm.CoreGrid.row_wise(8, pm.GRIDS["wormhole"])
+    a, b = _wrap_pc(pm.ParallelConfig(grid, "HEIGHT")), _wrap_pc(pm.ParallelConfig(grid, "HEIGHT"))
+    other = _wrap_pc(pm.ParallelConfig(pm.CoreGrid.row_wise(7, pm.GRIDS["wormhole"]), "HEIGHT"))
+    assert a is not b and BINOPS["=="](a, b) and not BINOPS["!="](a, b)
+    assert BINOPS["!="](a, other)
+    with pytest.raises(PathEvalError, match="not modelled"):
+        BINOPS["=="](Obj("Tensor"), Obj("Tensor"))
+    assert BINOPS["=="](3, 3) and BINOPS["!="]("HEIGHT", "WIDTH")

@@ -1429,10 +1429,26 @@ def _as_opt_if(old, new):
     return Opt(new) if isinstance(old, Opt) and not isinstance(new, Opt) else new
 
 
+def _equal(a, b) -> bool:
+    """C++ ``==``.  A modelled object has no ``==`` of its own (Python would compare identity): one
+    backed by a model value (a parallel config, a core grid) compares that value, as its C++
+    ``operator==`` compares members; any other pair of objects is not modelled, so the comparison
+    fails instead of answering "different"."""
+    if isinstance(a, Obj) or isinstance(b, Obj):
+        if a is b:
+            return True
+        ma, mb = getattr(a, "model", None), getattr(b, "model", None)
+        if ma is not None and mb is not None and type(ma) is type(mb):
+            return ma == mb
+        raise PathEvalError(f"comparison of {getattr(a, 'kind', type(a).__name__)} with "
+                            f"{getattr(b, 'kind', type(b).__name__)} is not modelled")
+    return a == b
+
+
 BINOPS = {
     "+": lambda a, b: _num(a) + _num(b), "-": lambda a, b: _num(a) - _num(b), "*": lambda a, b: _num(a) * _num(b),
     "/": lambda a, b: int(_num(a) / _num(b)), "%": lambda a, b: _num(a) % _num(b),
-    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: _num(a) < _num(b),
+    "==": lambda a, b: _equal(a, b), "!=": lambda a, b: not _equal(a, b), "<": lambda a, b: _num(a) < _num(b),
     ">": lambda a, b: _num(a) > _num(b), "<=": lambda a, b: _num(a) <= _num(b), ">=": lambda a, b: _num(a) >= _num(b),
 }
 
