@@ -896,14 +896,7 @@ class Compiler:
             return None
         cond_node = exits.condition(tree.stmt)
         cond, text = self.expr(cond_node, frame), self._t(frame, cond_node)
-        where = (frame.src.path, tree.stmt.start_byte, tree.stmt.end_byte)
-
-        def returned(ctx):
-            try:
-                return then_v(ctx) if _truth(cond(ctx), text) else else_v(ctx)
-            except PathEvalError as exc:
-                raise _located(exc, where)
-        return returned
+        return _choose(cond, then_v, else_v, text, (frame.src.path, tree.stmt.start_byte, tree.stmt.end_byte))
 
     def _mentions_write(self, name, s, frame) -> bool:
         key = (frame.src.path, s.id)
@@ -1089,13 +1082,7 @@ class Compiler:
             c = self.expr(node.child_by_field_name("condition"), frame)
             a = self.expr(node.child_by_field_name("consequence"), frame)
             b = self.expr(node.child_by_field_name("alternative"), frame)
-
-            def conditional(ctx):
-                try:
-                    return a(ctx) if _truth(c(ctx), text) else b(ctx)
-                except PathEvalError as exc:
-                    raise _located(exc, where)
-            return conditional
+            return _choose(c, a, b, text, where)
         if t == "subscript_expression":
             base = self.expr(node.child_by_field_name("argument"), frame)
             idx = node.child_by_field_name("indices") or node.child_by_field_name("index")
@@ -1292,6 +1279,17 @@ def _at(fn: Fn, where) -> Fn:
         except PathEvalError as exc:
             raise _located(exc, where)
     return located
+
+
+def _choose(cond: Fn, then_v: Fn, else_v: Fn, text: str, where) -> Fn:
+    """``cond ? then_v : else_v`` (a conditional expression, or a function returning from both branches
+    of an ``if``): only the branch the condition picks is evaluated."""
+    def conditional(ctx):
+        try:
+            return then_v(ctx) if _truth(cond(ctx), text) else else_v(ctx)
+        except PathEvalError as exc:
+            raise _located(exc, where)
+    return conditional
 
 
 def _failing(message: str, where) -> Fn:
