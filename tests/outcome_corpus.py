@@ -1008,6 +1008,212 @@ def gen_extra():
                note="a helper with every value as a parameter, nothing unusual")
 
 
+def _in_function(e: Edit, rel: str, fn: str, old: str, new: str, count: int = 1) -> Edit:
+    """`Edit.sub`, limited to the body of the function whose definition line names `fn(`."""
+    text = e.text(rel)
+    m = re.search(r"^[A-Za-z_][^\n;=(]*?\b" + fn + r"\(\n", text, re.M)
+    assert m, (rel, fn)
+    end = text.find("\n}\n", m.end())
+    body = text[m.start():end]
+    found = body.count(old)
+    if found != count:
+        raise AssertionError(f"{rel}:{fn}: {old[:60]!r} found {found} times, want {count}")
+    e.files[rel] = (text[:m.start()] + body.replace(old, new) + text[end:]).encode()
+    return e
+
+
+def threaded_by_function(before: dict, after: dict, rel: str) -> list[tuple[str, str]]:
+    """(enclosing function, argument for the parameter the migration added) of every call of the
+    auto-shard function in `rel`, in text order; [] when nothing was threaded."""
+    b, a = auto_shard_params(before[CH].decode()), auto_shard_params(after[CH].decode())
+    if len(a) != len(b) + 1:
+        return []
+    idx = next(i for i in range(len(a)) if i >= len(b) or a[i] != b[i])
+    out = []
+    text = after.get(rel, b"").decode("utf-8", "surrogateescape")
+    for s, o, c in _calls(text, AUTO):
+        fns = list(re.finditer(r"^[A-Za-z_][^\n;=(]*?\b(\w+)\(\n", text[:s], re.M))
+        args = [norm(text[x:y]) for x, y in _split_args(text, o, c)]
+        out.append((fns[-1].group(1) if fns else "", args[idx] if idx < len(args) else "<none>"))
+    return out
+
+
+def threaded_arg_in(rel: str, fn: str, allowed: frozenset[str] | None = None, forbidden: frozenset[str] = frozenset(),
+                    what: str = "") -> Callable[[Case, dict, dict], str | None]:
+    """A check: every auto-shard call in function `fn` of `rel` passes one of `allowed` (none of `forbidden`)
+    for the threaded stride."""
+    def check(case: Case, before: dict, after: dict) -> str | None:
+        got = [a for f, a in threaded_by_function(before, after, rel) if f == fn]
+        if not got and CH in after and auto_shard_params(after[CH].decode()) != auto_shard_params(before[CH].decode()):
+            return f"{rel}: no threaded argument found in {fn}"
+        for a in got:
+            if allowed is not None and a not in {norm(x) for x in allowed}:
+                return f"{rel}:{fn}: threaded {a!r}, expected one of {sorted(allowed)} ({what})"
+            if a in {norm(x) for x in forbidden}:
+                return f"{rel}:{fn}: threaded {a!r} ({what})"
+        return None
+    return check
+
+
+L1_AUTO_IF = "    if (!conv_config.shard_layout.has_value() && !input_tensor.is_sharded()) {\n"
+SITE1_LAMBDA_TAIL = "        auto halo_input_shard_shape = halo_input_memory_config.shard_spec().value().shape;\n"
+
+
+def gen_adversarial_locals():
+    """Local edits near the call sites that the path evaluator has to follow: a helper returning from
+    if/else, a value changed through a non-const reference (in the site's function or in a caller), a
+    `stride` shadowed in a nested block, a local written in a loop or a switch before the call, a default
+    argument and an early return on the path."""
+    # 1. A helper that returns the padding from if/else branches, used only for the halo estimate's caller:
+    #    depthwise convs get no top/bottom padding (the old estimate never read it).
+    e = Edit("rev-7136")
+    e.sub(CONV2D, "static uint32_t conv_output_dim(",
+          "// The padding auto-shard sizes the halo with: the old estimate only reads the left/right padding, so\n"
+          "// depthwise convs drop the top/bottom rows.\n"
+          "static std::array<uint32_t, 4> auto_shard_padding(const std::array<uint32_t, 4>& padding_n4, bool depthwise) {\n"
+          "    if (depthwise) {\n"
+          "        return {0, 0, padding_n4[2], padding_n4[3]};\n"
+          "    } else {\n"
+          "        return padding_n4;\n"
+          "    }\n}\n\nstatic uint32_t conv_output_dim(")
+    _in_function(e, CONV2D, "conv2d_L1", "            dilation,\n            padding_n4,\n",
+                 "            dilation,\n            auto_shard_padding(padding_n4, groups == in_channels && groups > 1),\n")
+    yield Case("adv-helper-ifelse-padding", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [with_(SITE1, padding=lambda f: "bound to the auto-shard parameter `padding`, which conv2d_L1 "
+                           "fills with depthwise convs' top/bottom padding dropped" if f in (
+                               norm("padding"), norm("{padding[0], padding[1], padding[2], padding[3]}")) else None),
+                     SITE2]},
+               note="conv2d_L1 passes auto_shard_padding(...) (if/else returns) to auto-shard: for depthwise convs "
+                    "the site's `padding` is not the padding the halo op runs with")
+
+    # 2. A named function with a non-const reference rounds the height the estimate is given to tiles.
+    e = Edit("rev-7136")
+    e.sub(CU, "bool is_1d_conv(uint32_t kernel_width, uint32_t image_width) {",
+          "// Rounds a row or column count up to whole tiles, in place.\n"
+          "static void round_to_tile(uint32_t& v) { v = tt::round_up(v, tt::constants::TILE_HEIGHT); }\n\n"
+          "bool is_1d_conv(uint32_t kernel_width, uint32_t image_width) {")
+    e.sub(CU, SITE1_LAMBDA_TAIL + SITE1_CALL,
+          SITE1_LAMBDA_TAIL +
+          "        uint32_t halo_rows = input_height;\n"
+          "        round_to_tile(halo_rows);\n"
+          "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+          "            halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding);\n")
+    yield Case("adv-byref-function-rounds-height", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw="{input_height, input_width}"), SITE2]},
+               note="halo_rows is rounded up to tiles by `static void round_to_tile(uint32_t& v)` before the call")
+
+    # 3. A nested block declares its own `stride` and assigns it: the parameter is untouched.
+    e = Edit("rev-7136")
+    _in_function(e, CONV2D, "conv2d_L1", "    const uint32_t output_height =\n",
+                 "    {\n"
+                 "        // The input's element strides (row, pixel), for the log only.\n"
+                 "        std::array<uint32_t, 2> stride{};\n"
+                 "        stride[0] = input_width * in_channels;\n"
+                 "        stride[1] = in_channels;\n"
+                 "        log_debug(tt::LogOp, \"conv2d_L1: element strides {}\", stride);\n"
+                 "    }\n\n"
+                 "    const uint32_t output_height =\n")
+    yield Case("adv-nested-block-shadow-written", "extra: adversarial locals near a site", e.files, "migrate",
+               {CU: [SITE1, SITE2]},
+               note="a nested block in conv2d_L1 declares `std::array<uint32_t, 2> stride{}` and assigns its "
+                    "elements; the conv stride parameter is unchanged after the block")
+
+    # 4. A default argument and an early return on the path: conv2d_L1 returns before auto-shard for
+    #    1x1 stride-1 convs unless asked not to (a defaulted parameter of a helper).
+    e = Edit("rev-7136")
+    e.sub(CONV2D, "static uint32_t conv_output_dim(",
+          "// A 1x1, stride-1, unpadded conv is a matmul and needs no halo (unless the caller wants one sized).\n"
+          "static bool skips_halo(const std::array<uint32_t, 2>& kernel_size, const std::array<uint32_t, 2>& stride,\n"
+          "                       const std::array<uint32_t, 4>& padding_n4, bool size_anyway = false) {\n"
+          "    if (size_anyway) {\n        return false;\n    }\n"
+          "    return kernel_size == std::array<uint32_t, 2>{1, 1} && stride == std::array<uint32_t, 2>{1, 1} &&\n"
+          "           padding_n4 == std::array<uint32_t, 4>{0, 0, 0, 0};\n}\n\nstatic uint32_t conv_output_dim(")
+    _in_function(e, CONV2D, "conv2d_L1", L1_AUTO_IF,
+                 "    if (skips_halo(kernel_size, stride, padding_n4)) {\n"
+                 "        return weight_tensor;\n    }\n\n" + L1_AUTO_IF)
+    yield Case("adv-default-arg-early-return", "extra: adversarial locals near a site", e.files, "migrate",
+               {CU: [SITE1, SITE2]},
+               note="conv2d_L1 returns before auto-shard when skips_halo(...) (a defaulted 4th parameter, if/else "
+                    "returns) holds: only some convs reach the site from conv2d_L1")
+
+    # 5. A non-const reference helper that can change the stride, called in conv2d_L1 before auto-shard
+    #    (it clamps a stride longer than the image; no real conv has one).
+    e = Edit("rev-7136")
+    e.sub(CONV2D, "static uint32_t conv_output_dim(",
+          "// A stride longer than the image steps past it in one go: clamp it to the image.\n"
+          "static void clamp_stride_to_input(std::array<uint32_t, 2>& stride, uint32_t input_height, "
+          "uint32_t input_width) {\n"
+          "    if (stride[0] > input_height) {\n        stride[0] = input_height;\n    }\n"
+          "    if (stride[1] > input_width) {\n        stride[1] = input_width;\n    }\n}\n\n"
+          "static uint32_t conv_output_dim(")
+    _in_function(e, CONV2D, "conv2d_L1", "    const uint32_t output_height =\n",
+                 "    clamp_stride_to_input(stride, input_height, input_width);\n\n    const uint32_t output_height =\n")
+    yield Case("adv-byref-clamp-stride-caller", "extra: adversarial locals near a site", e.files, "migrate",
+               {CU: [SITE1, SITE2]},
+               note="conv2d_L1 calls `void clamp_stride_to_input(std::array<uint32_t, 2>& stride, ...)` (two ifs) "
+                    "after folding; the conv and its halo use the clamped `stride`")
+
+    # 6. A nested block holds the auto-shard call and declares its own `stride` (element strides) first.
+    e = Edit("rev-7136")
+    _in_function(e, CONV2D, "conv2d_L1", L1_AUTO_IF,
+                 L1_AUTO_IF + "        // Element strides of one input row and of one pixel.\n"
+                 "        const std::array<uint32_t, 2> stride = {input_width * in_channels, in_channels};\n"
+                 "        log_debug(tt::LogOp, \"conv2d_L1: auto-shard, element strides {}\", stride);\n")
+    yield Case("adv-block-local-shadows-stride", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [SITE1, SITE2]},
+               checks=[threaded_arg_in(CONV2D, "conv2d_L1", forbidden=frozenset({"stride"}),
+                                       what="inside the `if` block `stride` is the element-stride local")],
+               note="the block around conv2d_L1's auto-shard call declares `std::array<uint32_t, 2> stride` "
+                    "(element strides), hiding the parameter at the call")
+
+    # 7. A local written inside a for loop before the call (it ends up equal to batch_size).
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_LAMBDA_TAIL + SITE1_CALL,
+          SITE1_LAMBDA_TAIL +
+          "        // Images the halo spans: every image of the batch.\n"
+          "        uint32_t halo_batch = 0;\n"
+          "        for (uint32_t image = 0; image < batch_size; image++) {\n"
+          "            halo_batch++;\n"
+          "        }\n"
+          "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+          "            halo_input_shard_shape, halo_batch, input_height, input_width, kernel_size, dilation, padding);\n")
+    yield Case("adv-loop-written-local", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [with_(SITE1, batch_size=["halo_batch", "batch_size"]), SITE2]},
+               note="`halo_batch` is counted up in a for loop before the call (equal to batch_size when it ends)")
+
+    # 8. A local written under a switch before the call.
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_LAMBDA_TAIL + SITE1_CALL,
+          SITE1_LAMBDA_TAIL +
+          "        std::array<uint32_t, 4> halo_padding = padding;\n"
+          "        switch (shard_layout) {\n"
+          "            case TensorMemoryLayout::WIDTH_SHARDED:\n"
+          "                // Every width-sharded core holds whole rows: the left/right padding is its own.\n"
+          "                halo_padding = {padding[0], padding[1], padding[2], padding[3]};\n"
+          "                break;\n"
+          "            default: break;\n"
+          "        }\n"
+          "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+          "            halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, "
+          "halo_padding);\n")
+    yield Case("adv-switch-written-local", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [with_(SITE1, padding=one_of("halo_padding", "padding", "{padding[0], padding[1], padding[2], "
+                                                 "padding[3]}", "{halo_padding[0], halo_padding[1], halo_padding[2], "
+                                                 "halo_padding[3]}")), SITE2]},
+               note="`halo_padding` is reassigned under `case WIDTH_SHARDED:` (to the same four values)")
+
+    # 9. A default argument added to a function on the path, omitted by the site's function.
+    e = Edit("rev-7136")
+    e.sub(CH, "    bool is_mm_conv,\n    const std::optional<MemoryConfig>& input_memory_config);",
+          "    bool is_mm_conv,\n    const std::optional<MemoryConfig>& input_memory_config = std::nullopt);")
+    e.sub(CU, "            get_input_channels_alignment(shard_layout, input_layout, is_mm_conv, input_memory_config);",
+          "            get_input_channels_alignment(shard_layout, input_layout, is_mm_conv);")
+    yield Case("adv-default-arg-on-path", "extra: adversarial locals near a site", e.files, "migrate",
+               {CU: [SITE1, SITE2]},
+               note="get_input_channels_alignment's memory config gets a default (std::nullopt) and the auto-shard "
+                    "lambda omits it: the halo input shard it sizes is computed with the default")
+
+
 def gen_controls():
     """The unmodified fixtures: the yardstick for everything above."""
     for rev in ("rev-7136", "rev-45ec", "rev-5702"):
@@ -1017,7 +1223,7 @@ def gen_controls():
 
 GENERATORS = (gen_controls, gen_pair_stride, gen_expression_args, gen_case_label, gen_loops, gen_macro, gen_ifelse,
               gen_stride_not_conv_stride, gen_stride_other_name, gen_pool, gen_same_config_name, gen_truncated,
-              gen_defaults_overloads, gen_extra)
+              gen_defaults_overloads, gen_extra, gen_adversarial_locals)
 
 
 def cases() -> list[Case]:
