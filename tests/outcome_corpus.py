@@ -1214,6 +1214,164 @@ def gen_adversarial_locals():
                     "lambda omits it: the halo input shard it sizes is computed with the default")
 
 
+def _indented(block: str, by: int) -> str:
+    """`block` with every non-empty line indented by `by` more spaces."""
+    return "".join((" " * by + ln) if ln.strip() else ln for ln in block.splitlines(keepends=True))
+
+
+def _l1_auto_shard_block(e: Edit) -> str:
+    """conv2d_L1's `if (...) { conv_config = determine_conv_config_for_auto_shard(...); }` statement, as text."""
+    text = e.text(CONV2D)
+    a = text.index(L1_AUTO_IF, text.index("Tensor conv2d_L1(\n"))
+    return text[a:text.index("\n    }\n", a) + len("\n    }\n")]
+
+
+def _prep_auto_shard_call(e: Edit) -> str:
+    """get_opt_block_config's one `conv_config = determine_conv_config_for_auto_shard(...);` statement."""
+    text = e.text(PREP)
+    a = text.index("    conv_config = " + AUTO + "(\n")
+    return text[a:text.index(");\n", a) + len(");\n")]
+
+
+UNIT_STRIDES = TRANSPOSE_STRIDES  # {1, 1} spelled as a braced list or as a std::array temporary
+
+
+def folded_call_check(case: Case, before: dict, after: dict) -> str | None:
+    """adv-second-call-folded-literal: in get_opt_block_config the first auto-shard call (the folded 1x1 conv)
+    gets a {1, 1} stride and the second (the upstream call) gets `stride`; every other caller its own stride."""
+    got = threaded_by_function(before, after, PREP)
+    mine = [a for f, a in got if f == "get_opt_block_config"]
+    if not got:
+        if CH in after and auto_shard_params(after[CH].decode()) != auto_shard_params(before[CH].decode()):
+            return f"{PREP}: no threaded argument found in get_opt_block_config"
+        return None
+    if len(mine) != 2:
+        return f"{PREP}: {len(mine)} auto-shard calls in get_opt_block_config, expected 2"
+    if mine[0] not in {norm(x) for x in UNIT_STRIDES}:
+        return (f"{PREP}:get_opt_block_config: the folded call (kernel {{1, 1}}, folded input) is given "
+                f"{mine[0]!r} for the stride, expected {{1, 1}}: the folded conv runs with stride 1")
+    if mine[1] != norm("stride"):
+        return f"{PREP}:get_opt_block_config: the unfolded call is given {mine[1]!r}, expected 'stride'"
+    for rel in sorted(after):
+        if rel == PREP or not rel.endswith(".cpp"):
+            continue
+        for fn, a in threaded_by_function(before, after, rel):
+            ok = {"stride", "params.stride"} | (UNIT_STRIDES if rel == TRANSPOSE else frozenset())
+            if a not in {norm(x) for x in ok}:
+                return f"{rel}:{fn}: threaded {a!r}"
+    return None
+
+
+def gen_adversarial_wrong():
+    """The four adversarial local edits the tool once migrated wrongly (exit 0, a wrong value bound); see
+    the notes of each case. A correct migration or a refusal is acceptable for each, as its `expect` says."""
+    # 1. conv2d_L1 copies the stride and folds the copy: `stride` stays the requested (unfolded) stride, while
+    #    the folded kernel/height/width reach auto-shard and the halo op gets `conv_stride`.
+    e = Edit("rev-7136")
+    _in_function(e, CONV2D, "conv2d_L1", "    auto orig_stride = stride;\n",
+                 "    // `stride` stays the stride the caller asked for; the conv runs with `conv_stride`.\n"
+                 "    std::array<uint32_t, 2> conv_stride = stride;\n")
+    _in_function(e, CONV2D, "conv2d_L1",
+                 "in_channels, kernel_size, stride, padding_n4, conv_config);",
+                 "in_channels, kernel_size, conv_stride, padding_n4, conv_config);")
+    _in_function(e, CONV2D, "conv2d_L1", "kernel_size[0], stride[0], dilation[0]);",
+                 "kernel_size[0], conv_stride[0], dilation[0]);")
+    _in_function(e, CONV2D, "conv2d_L1", "kernel_size[1], stride[1], dilation[1]);",
+                 "kernel_size[1], conv_stride[1], dilation[1]);")
+    _in_function(e, CONV2D, "conv2d_L1", "kernel_size[1] == 1 && stride[0] == stride[1] && groups == 1 &&",
+                 "kernel_size[1] == 1 && conv_stride[0] == conv_stride[1] && groups == 1 &&")
+    _in_function(e, CONV2D, "conv2d_L1", "        stride,\n        orig_stride,\n",
+                 "        conv_stride,\n        stride,\n")
+    _in_function(e, CONV2D, "conv2d_L1", "        .stride_hw = {stride[0], stride[1]},\n",
+                 "        .stride_hw = {conv_stride[0], conv_stride[1]},\n")
+    yield Case("adv-fold-into-copy-l1", "extra: adversarial locals near a site", e.files, "migrate",
+               {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride", "conv_stride"}),
+               checks=[threaded_arg_in(CONV2D, "conv2d_L1", allowed=frozenset({"conv_stride"}),
+                                       what="conv2d_L1 folds `conv_stride` (a copy) and passes the folded kernel "
+                                            "and input to auto-shard; `stride` is the unfolded stride")],
+               note="conv2d_L1 folds a copy, `conv_stride`, with kernel_size/input_height/input_width; the halo op "
+                    "gets `conv_stride`, while `stride` keeps the requested stride (it differs when folding is on)")
+
+    # 2. A `stride` declared under a `default:` label of a switch hides the parameter at the auto-shard call.
+    #    No plain name for the folded conv stride is in scope there: `orig_stride` is the stride before folding.
+    #    fold_input_tensor_if_required writes stride = {1, 1} exactly when it returns true (`folded`) and leaves
+    #    it alone otherwise, so `folded ? std::array<uint32_t, 2>{1, 1} : orig_stride` is the parameter's value
+    #    at that call; it is the one correct spelling the oracle accepts (a refusal is expected).
+    e = Edit("rev-7136")
+    block = _l1_auto_shard_block(e)
+    _in_function(e, CONV2D, "conv2d_L1", block,
+                 "    switch (input_tensor.layout()) {\n"
+                 "        case Layout::TILE:\n"
+                 "            // A tiled input keeps the shard layout it came with.\n"
+                 "            break;\n"
+                 "        default:\n"
+                 "            // Element strides of one input row and of one pixel (row-major input).\n"
+                 "            const std::array<uint32_t, 2> stride = {input_width * in_channels, in_channels};\n"
+                 "            log_debug(tt::LogOp, \"conv2d_L1: row-major input, element strides {}\", stride);\n"
+                 + _indented(block, 8) +
+                 "    }\n")
+    folded_stride = frozenset({"folded ? std::array<uint32_t, 2>{1, 1} : orig_stride",
+                               "folded ? std::array<uint32_t, 2>({1, 1}) : orig_stride",
+                               "folded ? decltype(orig_stride){1, 1} : orig_stride"})
+    yield Case("adv-case-local-shadows-stride", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | folded_stride,
+               checks=[threaded_arg_in(CONV2D, "conv2d_L1", allowed=folded_stride,
+                                       what="under `default:` the name `stride` is the case-local element strides "
+                                            "{W*C, C}; `orig_stride` is the unfolded stride")],
+               note="a `const std::array<uint32_t, 2> stride` (element strides) declared under `default:` of a "
+                    "switch hides conv2d_L1's stride parameter at the auto-shard call; only "
+                    "`folded ? std::array<uint32_t, 2>{1, 1} : orig_stride` spells the folded stride there")
+
+    # 3. A local lambda with a `uint32_t&` parameter rounds the height and width the estimate is given.
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_LAMBDA_TAIL + SITE1_CALL,
+          SITE1_LAMBDA_TAIL +
+          "        // Budget the halo as if the image were tile-aligned in both dimensions.\n"
+          "        const auto round_to_tile = [](uint32_t& v) { v = tt::round_up(v, tt::constants::TILE_HEIGHT); };\n"
+          "        uint32_t halo_rows = input_height;\n"
+          "        uint32_t halo_cols = input_width;\n"
+          "        round_to_tile(halo_rows);\n"
+          "        round_to_tile(halo_cols);\n"
+          "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+          "            halo_input_shard_shape, batch_size, halo_rows, halo_cols, kernel_size, dilation, padding);\n")
+    yield Case("adv-byref-lambda-rounds-hw", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw="{input_height, input_width}"), SITE2]},
+               note="halo_rows/halo_cols are rounded up to tiles by a local lambda `[](uint32_t& v)` before the "
+                    "call; the halo op gets {input_height, input_width}")
+
+    # 4. get_opt_block_config gets a second auto-shard call for the folded conv (1x1 kernel literal, folded
+    #    input): its stride is {1, 1}, not `stride`.
+    e = Edit("rev-7136")
+    call = _prep_auto_shard_call(e)
+    folded_call = call
+    for old, new in (("        mm_conv,\n", "        true,\n"),
+                     ("        in_channels,\n", "        in_channels * stride[0] * stride[1],\n"),
+                     ("        kernel_size[1],\n", "        1,\n"),
+                     ("        input_height,\n", "        input_height / stride[0],\n"),
+                     ("        input_width,\n", "        input_width / stride[1],\n"),
+                     ("        kernel_size,\n", "        std::array<uint32_t, 2>{1, 1},\n"),
+                     ("        dilation,\n", "        std::array<uint32_t, 2>{1, 1},\n"),
+                     ("        padding,\n", "        std::array<uint32_t, 4>{0, 0, 0, 0},\n")):
+        assert folded_call.count(old) == 1, old
+        folded_call = folded_call.replace(old, new)
+    e.sub(PREP, call,
+          "    if (conv_config.enable_kernel_stride_folding && stride == kernel_size &&\n"
+          "        padding == std::array<uint32_t, 4>{0, 0, 0, 0}) {\n"
+          "        // The weights are laid out for the folded conv: a 1x1, stride-1 conv over the folded input.\n"
+          + _indented(folded_call, 4) +
+          "    } else {\n"
+          + _indented(call, 4) +
+          "    }\n")
+    yield Case("adv-second-call-folded-literal", "extra: adversarial locals near a site", e.files, "refuse",
+               {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | UNIT_STRIDES,
+               checks=[folded_call_check],
+               note="get_opt_block_config calls auto-shard twice: for the folded conv (kernel, dilation and padding "
+                    "literals, folded input; stride {1, 1}) when folding applies, else the upstream call")
+
+
 def gen_controls():
     """The unmodified fixtures: the yardstick for everything above."""
     for rev in ("rev-7136", "rev-45ec", "rev-5702"):
@@ -1223,7 +1381,7 @@ def gen_controls():
 
 GENERATORS = (gen_controls, gen_pair_stride, gen_expression_args, gen_case_label, gen_loops, gen_macro, gen_ifelse,
               gen_stride_not_conv_stride, gen_stride_other_name, gen_pool, gen_same_config_name, gen_truncated,
-              gen_defaults_overloads, gen_extra, gen_adversarial_locals)
+              gen_defaults_overloads, gen_extra, gen_adversarial_locals, gen_adversarial_wrong)
 
 
 def cases() -> list[Case]:

@@ -558,3 +558,77 @@ def test_modelled_objects_compare_by_value_or_not_at_all():
     with pytest.raises(PathEvalError, match="not modelled"):
         BINOPS["=="](Obj("Tensor"), Obj("Tensor"))
     assert BINOPS["=="](3, 3) and BINOPS["!="]("HEIGHT", "WIDTH")
+
+
+def test_writes_the_evaluator_cannot_follow_fail_instead_of_reading_as_unchanged():
+    """A lambda taking the variable by non-const reference, or assigning it through a by-reference
+    capture, changes it where the evaluator does not look: the read fails.  A lambda whose own
+    local has the same name changes nothing outside."""
+    from migrator.verify.exits import statements
+    from migrator.verify.paths import Compiler, Ctx, Index, PathEvalError, entry_values
+
+    src = SourceFile.parse("l.cpp", b"""uint32_t by_param(uint32_t h) {
+    const auto round_to_tile = [](uint32_t& v) { v = v + 31; };
+    uint32_t rows = h;
+    round_to_tile(rows);
+    return rows;
+}
+uint32_t by_capture(uint32_t h) {
+    uint32_t rows = h;
+    auto grow = [&]() { rows += 2; };
+    grow();
+    return rows;
+}
+uint32_t own_local(uint32_t h) {
+    uint32_t rows = h;
+    auto shadow = [&](uint32_t x) { uint32_t rows = x; rows = rows * 2; return rows; };
+    shadow(rows);
+    return rows;
+}
+""")
+    comp = Compiler(Index([src]))
+
+    def value(fn_name):
+        _, fdef = comp.index.defs[fn_name][0]
+        frame = comp.frame(src, fdef, {"h": lambda ctx: 5}, label=fn_name)
+        ctx = Ctx(SPECS[0], "HEIGHT", "wormhole", entry_values(SPECS[0], "wormhole"))
+        body = statements(fdef.child_by_field_name("body"))
+        return comp.expr([c for c in body[-1].named_children][0], frame)(ctx)
+
+    with pytest.raises(PathEvalError, match="round_to_tile.*non-const reference"):
+        value("by_param")
+    with pytest.raises(PathEvalError, match="grow.*captures it by reference"):
+        value("by_capture")
+    assert value("own_local") == 5
+
+
+def test_a_declaration_under_a_case_label_hides_the_outer_name():
+    from migrator.engine.scope import scope_at
+    from migrator.verify.paths import Compiler, Ctx, Index, entry_values
+
+    src = SourceFile.parse("c.cpp", b"""uint32_t f(uint32_t h) {
+    uint32_t stride = h;
+    switch (h) {
+        case 0: break;
+        default:
+            const uint32_t stride = 7;
+            uint32_t used = stride + 1;
+            return used;
+    }
+    return stride;
+}
+""")
+    (_, fdef), = Index([src]).defs["f"]
+    use = next(n for n in cpp_walk(fdef) if n.type == "identifier" and src.text(n) == "stride"
+               and n.parent.type == "binary_expression")
+    seen = scope_at(src, use).get("stride")
+    assert seen.kind == "local" and seen.initializer == "7"
+    comp = Compiler(Index([src]))
+    frame = comp.frame(src, fdef, {"h": lambda ctx: 5}, label="f")
+    ctx = Ctx(SPECS[0], "HEIGHT", "wormhole", entry_values(SPECS[0], "wormhole"))
+    assert comp.expr(use, frame)(ctx) == 7
+
+
+def cpp_walk(node):
+    from migrator.engine import cpp
+    return cpp.walk(node)

@@ -107,12 +107,15 @@ def scope_at(src: SourceFile, point: ts.Node) -> Scope:
 
     child = point
     for anc in cpp.ancestors(point):
-        if anc.type == "compound_statement":
+        if anc.type in ("compound_statement", "case_statement"):
+            # A statement under a `case X:` label is a child of the label's node, not of the switch
+            # body; a declaration there is in scope for the rest of the switch body, later labels too.
             for stmt in cpp.named_children(anc):
                 if stmt.start_byte >= child.start_byte:
                     break
-                for n in _declared_names(src, stmt):
-                    add(n)
+                for inner in cpp.named_children(stmt) if stmt.type == "case_statement" else [stmt]:
+                    for n in _declared_names(src, inner):
+                        add(n)
         elif anc.type in PREPROC_BRANCHES:
             # Inside one branch of #if/#ifdef/#elif/#else: that branch's earlier declarations are
             # visible; a sibling branch's are not (the point is in the `alternative` then).

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from migrator.engine import cpp
+from migrator.engine.scope import scope_at
 from migrator.engine.source import SourceFile
 from migrator.errors import UnresolvedBinding
 from migrator.verify import exits
@@ -438,6 +439,8 @@ class Index:
         self.sources = list(sources)
         self.defs: Dict[str, List[Tuple[SourceFile, Any]]] = {}
         self.decl_params: Dict[str, List[str]] = {}
+        # argument positions some declaration of the name takes by non-const reference
+        self.declared_outs: Dict[str, set] = {}
         for src in self.sources:
             for n in cpp.walk(src.root):
                 if n.type == "function_definition":
@@ -450,6 +453,9 @@ class Index:
                     name = cpp.last_name(cpp.function_name(n))
                     if name and name not in self.decl_params:
                         self.decl_params[name] = [p.name for p in cpp.parameters(n)]
+                    if name:
+                        self.declared_outs.setdefault(name, set()).update(
+                            i for i, p in enumerate(cpp.parameters(n)) if _out_param(p.type_text))
         self._calls: Dict[str, List[Tuple[SourceFile, Any]]] = {}
 
     def calls_of(self, name: str) -> List[Tuple[SourceFile, Any]]:
@@ -556,7 +562,10 @@ class Compiler:
         d = self._decl_cache.get(key)
         if d is None:
             d = {}
-            for s in block.named_children:
+            stmts = []
+            for s in block.named_children:  # a declaration under a `case` label is in the switch body's scope
+                stmts.extend(s.named_children if s.type == "case_statement" and block.type != "case_statement" else [s])
+            for s in stmts:
                 if s.type not in ("declaration", "condition_clause"):
                     continue
                 for dn in s.children_by_field_name("declarator"):
@@ -585,14 +594,18 @@ class Compiler:
             parent = node.parent
             if parent is None:
                 break
-            if parent.type in ("compound_statement", "for_statement", "for_range_loop", "if_statement",
-                               "while_statement", "translation_unit"):
+            if parent.type in ("compound_statement", "case_statement", "for_statement", "for_range_loop",
+                               "if_statement", "while_statement", "translation_unit"):
                 stmts = self._decls(src, parent).get(name)
                 if stmts:
                     here = _stmt_in(parent, node)
                     before = [s for s in stmts if here is None or s.start_byte < here.start_byte]
                     if before:
                         s = before[-1]
+                        if s.parent.id != parent.id:
+                            # declared under an earlier `case` label of this switch: which of its
+                            # writes ran depends on the label jumped to
+                            raise PathEvalError(f"`{name}`: declared under an earlier case label, not modelled")
                         found = _declares(s, name, src)
                         if found is not None:
                             return self._local(name, s, found, at, frame)
@@ -732,7 +745,7 @@ class Compiler:
         chain = []
         n = at
         while n is not None and n.id != block.id:
-            if n.parent is not None and n.parent.type == "compound_statement":
+            if n.parent is not None and n.parent.type in ("compound_statement", "case_statement"):
                 chain.append((n.parent, n))
             n = n.parent
         chain.reverse()
@@ -762,6 +775,11 @@ class Compiler:
         if not self._mentions_write(name, s, frame):
             return None
         t = s.type
+        why = self._unfollowed_writes(s, frame).get(name)
+        if why is not None:
+            def unfollowed(ctx, v):
+                raise PathEvalError(f"`{name}` may be changed by {why}, which is not modelled")
+            return unfollowed
         if t in ("expression_statement", "declaration"):
             byref = self._byref_write(name, s, frame)
             if byref is not None:
@@ -808,6 +826,44 @@ class Compiler:
                 if outs:
                     out.append((n, cpp.arguments(n), outs, csrc, cdef))
             self._byref[key] = out
+        return out
+
+    def _unfollowed_writes(self, s, frame) -> Dict[str, str]:
+        """name -> why, for every variable a call in ``s`` may change in a way the evaluator does not
+        follow: passed to a non-const reference parameter of a local lambda, of an overloaded
+        function, or of a function declared here but defined elsewhere; or assigned in the body of a
+        lambda that captures it by reference.  Such a write fails the evaluation (never "unchanged")."""
+        key = (frame.src.path, s.id, "unfollowed")
+        out = self._byref.get(key)
+        if out is not None:
+            return out
+        out = {}
+        for n in cpp.walk(s):
+            if n.type != "call_expression":
+                continue
+            callee = cpp.call_name(n) or ""
+            args = cpp.arguments(n)
+            fn_node = n.child_by_field_name("function")
+            lam = self._lambda_named(callee, n, frame) if fn_node is not None and fn_node.type == "identifier" else None
+            positions: set = set()
+            if lam is not None:
+                positions = {i for i, p in enumerate(cpp.parameters(lam)) if _out_param(p.type_text)}
+                for written in _assigned_by_reference(lam, frame.src):
+                    out.setdefault(written, f"the lambda `{callee}` (it captures it by reference)")
+                what = f"the lambda `{callee}`"
+            else:
+                defs = self.index.defs.get(callee) or []
+                if len(defs) > 1:
+                    positions = {i for csrc, cdef in defs for i, p in enumerate(self._params(csrc, cdef))
+                                 if _out_param(p.type_text)}
+                    what = f"an overload of `{callee}`"
+                elif not defs:
+                    positions = self.index.declared_outs.get(callee, set())
+                    what = f"`{callee}` (declared here, defined elsewhere)"
+            for i in positions:
+                if i < len(args) and args[i].type == "identifier":
+                    out.setdefault(frame.src.text(args[i]), f"{what}, which takes it by non-const reference")
+        self._byref[key] = out
         return out
 
     def _byref_write(self, name, s, frame) -> Optional[Callable]:
@@ -905,6 +961,7 @@ class Compiler:
             names = set()
             for _, args, outs, _, _ in self._byref_calls(s, frame):
                 names.update(frame.src.text(args[i]) for i in outs if i < len(args) and args[i].type == "identifier")
+            names.update(self._unfollowed_writes(s, frame))
             for n in cpp.walk(s):
                 if n.type in ("assignment_expression", "update_expression"):
                     target = n.child_by_field_name("left") or n.child_by_field_name("argument")
@@ -1368,6 +1425,33 @@ class LazyStruct(dict):
         return dict(self.items()) == (dict(other.items()) if isinstance(other, dict) else other)
 
     __hash__ = None
+
+
+def _assigned_by_reference(lam, src: SourceFile) -> set:
+    """Names a lambda's body assigns that it captures by reference (``[&]``, or ``[&name]``)."""
+    spec = lam.child_by_field_name("captures")
+    if spec is None:
+        return set()
+    by_ref_all = any(c.type == "lambda_default_capture" and src.text(c).strip() == "&" for c in spec.named_children)
+    by_ref = {src.text(c).lstrip("& ").strip() for c in spec.named_children
+              if c.type != "lambda_default_capture" and src.text(c).strip().startswith("&")}
+    if not by_ref_all and not by_ref:
+        return set()
+    body = lam.child_by_field_name("body")
+    out = set()
+    for n in cpp.walk(body) if body is not None else []:
+        if n.type in ("assignment_expression", "update_expression"):
+            target = n.child_by_field_name("left") or n.child_by_field_name("argument")
+            root = _root(src.text(target)) if target is not None else ""
+            if not root or not (by_ref_all or root in by_ref):
+                continue
+            # the lambda's own parameter or local (`Conv2dConfig conv_config = conv_config_in;`) is not the capture
+            seen = scope_at(src, n).get(root)
+            decl = seen.declaration if seen is not None else None
+            if decl is not None and lam.start_byte <= decl.start_byte < lam.end_byte:
+                continue
+            out.add(root)
+    return out
 
 
 def _out_param(type_text: str) -> bool:
