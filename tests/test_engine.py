@@ -257,3 +257,38 @@ def test_threading_with_a_recipe_resolver(tmp_path):
     with pytest.raises(ThreadingBlocked, match="no `depth` is in scope at area.cpp:3 in twice"):
         plan_threading(Project(Checkout.open(tmp_path)), definition, src, "depth", "h", "needs a depth",
                        resolve=lambda project, src, call, args, index: None)
+
+
+def test_writers_before_tells_a_folded_stride_from_an_untouched_one():
+    """A conv's kernel and stride change under the same conditions (a fold rewrites both, through a
+    call or by assignments in one `if`); a copy made before the fold, or a stride the fold left
+    alone, changes elsewhere."""
+    from migrator.engine import cpp, dataflow
+
+    src = SourceFile.parse("f.cpp", b"""static void fold(std::array<uint32_t, 2>& kernel_size, std::array<uint32_t, 2>& stride) {}
+static void log(const std::array<uint32_t, 2>& a) {}
+void run(std::array<uint32_t, 2> kernel_size, std::array<uint32_t, 2> stride, bool on) {
+    auto orig_stride = stride;
+    std::array<uint32_t, 2> conv_stride = stride;
+    fold(kernel_size, conv_stride);
+    log(stride);
+    if (on) {
+        kernel_size = {1, 1};
+        stride = {1, 1};
+    }
+    halo(kernel_size);
+}
+""")
+    fn = [n for n in cpp.walk(src.root) if n.type == "function_definition"][-1]
+    body = fn.child_by_field_name("body")
+    point = [n for n in cpp.walk(body) if n.type == "call_expression" and cpp.call_name(n) == "halo"][0]
+    decls = {cpp.last_name(cpp.function_name(n)): [cpp.parameters(n)] for n in cpp.walk(src.root)
+             if n.type == "function_definition"}
+
+    def writers(name):
+        return dataflow.writers_before(body, name, point, lambda callee: decls.get(callee, []))
+
+    assert writers("kernel_size") != writers("stride") != writers("conv_stride")
+    assert writers("orig_stride") == frozenset()
+    assert len(writers("kernel_size")) == 2  # the fold call, and the `if`
+    assert writers("stride") < writers("kernel_size") and writers("conv_stride") < writers("kernel_size")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not ins
 
 # Cases the tool currently gets wrong (exit 0 with a tree that does not compile or computes another size,
 # a mention left behind, ...). `python benchmarks/outcome_corpus.py` prints each one's reason.
-KNOWN_WRONG: set[str] = {"adv-fold-into-copy-l1", "adv-second-call-folded-literal"}  # a new wrong outcome fails this test
+KNOWN_WRONG: set[str] = set()  # none today; a new wrong outcome fails this test
 
 CASES = {c.id: c for c in oc.cases()}
 

@@ -78,3 +78,48 @@ def lambda_variable(lam: ts.Node) -> str:
 
 def calls_named(block: ts.Node, name: str) -> list[ts.Node]:
     return [n for n in cpp.walk(block) if n.type == "call_expression" and cpp.call_name(n) == name]
+
+
+def nonconst_reference(type_text: str) -> bool:
+    """A parameter type through which the callee can change the caller's variable (`T&`, not
+    `const T&`, not `T&&`)."""
+    t = type_text.strip()
+    return "&" in t and "&&" not in t and not t.startswith("const ") and " const" not in t
+
+
+def writers_before(fn_body: ts.Node, name: str, point: ts.Node, signatures) -> frozenset[int]:
+    """Where variable `name` may change in `fn_body` before `point`, as the set of control regions
+    holding a change: the innermost `if`/loop/`switch`/`case` around it (its start byte), or the body
+    itself.  A change is an assignment or increment of it (or of an element or member of it), or a
+    call passing it to a non-const reference parameter; `signatures(callee)` gives the parameter
+    lists the project declares for a callee name ([] when unknown: such a call is assumed not to
+    change it).  Two variables changed under the same conditions (a fold that rewrites the kernel
+    and the stride together) compare equal."""
+    out = set()
+
+    def region(n: ts.Node) -> int:
+        for a in cpp.ancestors(n):
+            if a.id == fn_body.id:
+                break
+            if a.type in CONTROL:
+                return a.start_byte
+        return fn_body.start_byte
+
+    for n in cpp.walk(fn_body):
+        if n.start_byte >= point.start_byte:
+            continue
+        if n.type in ("assignment_expression", "update_expression"):
+            target = n.child_by_field_name("left") or n.child_by_field_name("argument")
+            if root_identifier(target) == name:
+                out.add(region(n))
+        elif n.type == "call_expression":
+            args = [a for a in cpp.arguments(n) if a.type != "comment"]
+            at = [i for i, a in enumerate(args) if a.type == "identifier" and cpp.text(a) == name]
+            if at and any(i < len(ps) and nonconst_reference(ps[i].type_text)
+                          for ps in signatures(cpp.call_name(n) or "") for i in at):
+                out.add(region(n))
+    return frozenset(out)
+
+
+CONTROL = ("if_statement", "for_statement", "for_range_loop", "while_statement", "do_statement", "switch_statement",
+           "case_statement", "lambda_expression")

@@ -175,6 +175,7 @@ def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
     ranked = stride_candidates(site_like, kernel_node)
     if not ranked:
         return None
+    ranked = _travelling_with_the_kernel(site_like, kernel_node, ranked)
     best = min(rank for rank, _ in ranked)
     top = {e.text: e for rank, e in ranked if rank == best}
     if len(top) > 1:
@@ -182,6 +183,67 @@ def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
         raise UnresolvedBinding(f"{where}: more than one value could be the convolution stride "
                                 f"({', '.join(f'`{t}`' for t in top)}); pass it explicitly and rerun")
     return next(iter(top.values()))
+
+
+def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tuple[int, Expr]]):
+    """The candidates that describe the same convolution as the kernel passed at this call.  Where the
+    kernel is changed before the call, the conv's stride changes under the same conditions
+    (`fold_input_tensor_if_required(..., kernel_size, stride, ...)` rewrites both in place): a branch
+    that folds a copy (`conv_stride`) and passes the folded kernel must pass that copy, not the
+    untouched parameter.  A kernel written out as a literal describes a conv whose stride no variable
+    here is known to hold.  Neither is left to the ranks."""
+    where = f"{site_like.src.path}:{site_like.src.line(kernel_node)}"
+    if not dataflow.identifiers_in(kernel_node):
+        raise UnresolvedBinding(f"{where}: the kernel passed here is the literal `{' '.join(cpp.text(kernel_node).split())}`"
+                                ": the stride of the conv it describes is not in scope; pass it explicitly and rerun")
+    fn = site_like.scope.function
+    body = fn.child_by_field_name("body") if fn is not None else None
+    kernel = dataflow.root_identifier(kernel_node)
+    if body is None or not kernel:
+        return ranked
+    signatures = _signatures(site_like.project, site_like.src)
+
+    def writers(name: str) -> frozenset[int]:
+        return dataflow.writers_before(body, name, site_like.point, signatures)
+
+    want = writers(kernel)
+    if not want:
+        return ranked  # the kernel is the one handed in: the ranks decide (a stride set up here is not a fold)
+    paired = [(rank, e) for rank, e in ranked if writers(_root_name(e.text)) == want]
+    if not paired:
+        raise UnresolvedBinding(
+            f"{where}: the kernel `{kernel}` passed here is changed by other statements than every stride candidate "
+            f"({', '.join(f'`{e.text}`' for _, e in ranked)}), so none is known to be this conv's stride; "
+            "pass it explicitly and rerun")
+    return paired
+
+
+def _root_name(expr_text: str) -> str:
+    m = re.match(r"\s*([A-Za-z_]\w*)", expr_text)
+    return m.group(1) if m else ""
+
+
+def _signatures(project: Project, src: SourceFile):
+    """callee name -> the parameter lists of its declarations and definitions (in `src`, then in the
+    project's files that mention it)."""
+    cache: dict[str, list] = {}
+
+    def signatures(callee: str) -> list:
+        callee = cpp.last_name(callee) if callee else ""
+        if not callee:
+            return []
+        if callee not in cache:
+            found = []
+            for s in [src] + [m for m in project.mentioning(callee) if m.path != src.path]:
+                if callee.encode() not in s.data:
+                    continue
+                for n in cpp.walk(s.root):
+                    if (n.type in ("function_definition", "declaration") and cpp.function_declarator(n) is not None
+                            and cpp.last_name(cpp.function_name(n)) == callee):
+                        found.append(cpp.parameters(n))
+            cache[callee] = found
+        return cache[callee]
+    return signatures
 
 
 # Ranks of the evidence that a value is the convolution's stride (lower is stronger).

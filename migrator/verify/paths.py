@@ -22,9 +22,13 @@ arguments (:mod:`migrator.verify.placement`, :mod:`migrator.reference`).
 
 Deliberate limits (each one makes evaluation fail loudly, never pass silently): an expression form
 or function the evaluator does not know raises :class:`PathEvalError`; a condition that decides an
-assignment and cannot be evaluated raises too.  Calls are assumed not to modify their arguments
-(only assignments do); a condition on the *path* (an early ``return`` before the call, or an ``if``
-around it) that cannot be evaluated is assumed to let the path through.
+assignment and cannot be evaluated raises too.  A call changes a variable only through a non-const
+reference: a function of the tree with one definition is followed into its body (what it leaves
+there on return); a lambda, an overload set or a function defined elsewhere that takes the variable
+that way, or a lambda assigning it through a by-reference capture, makes the read fail.  A call of a
+function the sources do not declare is assumed not to change its arguments.  A condition on the
+*path* (an early ``return`` before the call, or an ``if`` around it) that cannot be evaluated is
+assumed to let the path through.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from migrator.engine import cpp
+from migrator.engine import cpp, dataflow
 from migrator.engine.scope import scope_at
 from migrator.engine.source import SourceFile
 from migrator.errors import UnresolvedBinding
@@ -788,7 +792,13 @@ class Compiler:
             e = s.named_children[0] if s.named_children else None
             return self._assign(name, e, frame)
         if t == "compound_statement":
-            ws = [w for w in (self._stmt_writes(name, c, frame) for c in s.named_children) if w is not None]
+            ws = []
+            for c in s.named_children:
+                if _declares(c, name, frame.src) is not None:
+                    break  # the rest of this block writes its own `name`, which hides ours
+                w = self._stmt_writes(name, c, frame)
+                if w is not None:
+                    ws.append(w)
             return _seq(ws)
         if t == "if_statement":
             cond = self.expr(exits.condition(s), frame)
@@ -1456,9 +1466,7 @@ def _assigned_by_reference(lam, src: SourceFile) -> set:
 
 def _out_param(type_text: str) -> bool:
     """A non-const lvalue reference to a value the geometry is made of (a tensor is not followed)."""
-    t = type_text.strip()
-    return ("&" in t and "&&" not in t and not t.startswith("const ") and " const" not in t
-            and "Tensor" not in t and "Device" not in t)
+    return dataflow.nonconst_reference(type_text) and "Tensor" not in type_text and "Device" not in type_text
 
 
 
