@@ -20,6 +20,7 @@ class Project:
         self._defs_by_file: dict[str, dict] = {}
         self._includes: dict[str, list[str]] = {}
         self._raw: dict[str, bytes | None] = {}
+        self._functions: dict[tuple[str, str], object] = {}  # per file: name -> parameter lists; per name: signatures
 
     def source(self, rel: str) -> SourceFile | None:
         if rel not in self._sources:
@@ -52,6 +53,31 @@ class Project:
                 raise BadPath(f"{path}: mentions {name} but cannot be read")
             out.append(src)
         return out
+
+    def signatures(self, name: str, near: SourceFile) -> list:
+        """Parameter lists (cpp.Param) of the functions named `name` that `near` declares or defines,
+        else of those in the files that mention it: what a call of `name` in `near` may bind to."""
+        own = self._functions_in(near).get(name)
+        if own is not None:
+            return own
+        key = ("signatures", name)
+        if key not in self._functions:
+            self._functions[key] = [ps for src in self.mentioning(name) if src.path != near.path
+                                          for ps in self._functions_in(src).get(name, [])]
+        return self._functions[key]
+
+    def _functions_in(self, src: SourceFile) -> dict:
+        """name -> parameter lists of every function declared or defined in `src` (parsed once)."""
+        key = ("functions", src.path)
+        if key not in self._functions:
+            from migrator.engine import cpp
+
+            found: dict = {}
+            for n in cpp.walk(src.root):
+                if n.type in ("function_definition", "declaration") and cpp.function_declarator(n) is not None:
+                    found.setdefault(cpp.last_name(cpp.function_name(n)), []).append(cpp.parameters(n))
+            self._functions[key] = found
+        return self._functions[key]
 
     def struct_visible_from(self, src: SourceFile, name: str, depth: int = 2, mentioning: str = ""):
         """Definition of struct `name` in `src` or the headers it includes (as the compiler sees it).

@@ -224,25 +224,13 @@ def _root_name(expr_text: str) -> str:
 
 
 def _signatures(project: Project, src: SourceFile):
-    """callee name -> the parameter lists of its declarations and definitions (in `src`, then in the
-    project's files that mention it)."""
-    cache: dict[str, list] = {}
-
+    """callee name -> the parameter lists a call of it in `src` may bind to.  A macro (`TT_FATAL`) or a
+    standard-library call changes no variable of the conv here, and looking it up would grep the tree."""
     def signatures(callee: str) -> list:
-        callee = cpp.last_name(callee) if callee else ""
-        if not callee:
+        name = cpp.last_name(callee) if callee else ""
+        if not name or name.isupper() or callee.startswith("std::"):
             return []
-        if callee not in cache:
-            found = []
-            for s in [src] + [m for m in project.mentioning(callee) if m.path != src.path]:
-                if callee.encode() not in s.data:
-                    continue
-                for n in cpp.walk(s.root):
-                    if (n.type in ("function_definition", "declaration") and cpp.function_declarator(n) is not None
-                            and cpp.last_name(cpp.function_name(n)) == callee):
-                        found.append(cpp.parameters(n))
-            cache[callee] = found
-        return cache[callee]
+        return project.signatures(name, src)
     return signatures
 
 
