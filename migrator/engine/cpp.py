@@ -161,12 +161,14 @@ def arguments(call: ts.Node) -> list[ts.Node]:
 class Capture:
     default: str | None  # "&", "=" or None
     explicit: tuple[str, ...]  # names captured explicitly (with '&'/'=' stripped), 'this' included
+    by_reference: tuple[str, ...] = ()  # of those, the ones captured as `&name`
 
 
 def lambda_capture(lam: ts.Node) -> Capture:
     spec = lam.child_by_field_name("captures")
     default = None
     names: list[str] = []
+    by_ref: list[str] = []
     if spec is not None:
         for c in named_children(spec):
             if c.type == "lambda_default_capture":
@@ -174,7 +176,9 @@ def lambda_capture(lam: ts.Node) -> Capture:
             else:
                 t = text(c).lstrip("&=* ").split("=")[0].strip()
                 names.append(t)
-    return Capture(default, tuple(names))
+                if text(c).strip().startswith("&"):
+                    by_ref.append(t)
+    return Capture(default, tuple(names), tuple(by_ref))
 
 
 def statement_of(node: ts.Node) -> ts.Node:

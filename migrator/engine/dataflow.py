@@ -52,6 +52,12 @@ def root_identifier(expr: ts.Node | None) -> str:
     return ""
 
 
+def leading_name(expr_text: str) -> str:
+    """`a` for the text `a`, `a.b`, `a[0]`, `a->b()`; '' when the text does not start with a name."""
+    m = re.match(r"\s*([A-Za-z_]\w*)", expr_text)
+    return m.group(1) if m else ""
+
+
 def assignments_to(block: ts.Node, name: str) -> list[tuple[ts.Node, str, ts.Node]]:
     """(statement node, operator, right-hand side) for every `name = ...`, `name += ...` and every
     initialised declaration of `name` inside `block`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from migrator.engine import cpp
 from migrator.engine.checkout import Checkout
 from migrator.engine.source import SourceFile
 
@@ -20,7 +21,8 @@ class Project:
         self._defs_by_file: dict[str, dict] = {}
         self._includes: dict[str, list[str]] = {}
         self._raw: dict[str, bytes | None] = {}
-        self._functions: dict[tuple[str, str], object] = {}  # per file: name -> parameter lists; per name: signatures
+        self._functions_by_file: dict[str, dict] = {}  # path -> name -> parameter lists
+        self._signatures: dict[str, list] = {}  # name -> parameter lists in the files that mention it
 
     def source(self, rel: str) -> SourceFile | None:
         if rel not in self._sources:
@@ -60,24 +62,20 @@ class Project:
         own = self._functions_in(near).get(name)
         if own is not None:
             return own
-        key = ("signatures", name)
-        if key not in self._functions:
-            self._functions[key] = [ps for src in self.mentioning(name) if src.path != near.path
-                                          for ps in self._functions_in(src).get(name, [])]
-        return self._functions[key]
+        if name not in self._signatures:
+            self._signatures[name] = [ps for src in self.mentioning(name) if src.path != near.path
+                                      for ps in self._functions_in(src).get(name, [])]
+        return self._signatures[name]
 
     def _functions_in(self, src: SourceFile) -> dict:
         """name -> parameter lists of every function declared or defined in `src` (parsed once)."""
-        key = ("functions", src.path)
-        if key not in self._functions:
-            from migrator.engine import cpp
-
+        if src.path not in self._functions_by_file:
             found: dict = {}
             for n in cpp.walk(src.root):
                 if n.type in ("function_definition", "declaration") and cpp.function_declarator(n) is not None:
                     found.setdefault(cpp.last_name(cpp.function_name(n)), []).append(cpp.parameters(n))
-            self._functions[key] = found
-        return self._functions[key]
+            self._functions_by_file[src.path] = found
+        return self._functions_by_file[src.path]
 
     def struct_visible_from(self, src: SourceFile, name: str, depth: int = 2, mentioning: str = ""):
         """Definition of struct `name` in `src` or the headers it includes (as the compiler sees it).

@@ -209,18 +209,13 @@ def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tu
     want = writers(kernel)
     if not want:
         return ranked  # the kernel is the one handed in: the ranks decide (a stride set up here is not a fold)
-    paired = [(rank, e) for rank, e in ranked if writers(_root_name(e.text)) == want]
+    paired = [(rank, e) for rank, e in ranked if writers(dataflow.leading_name(e.text)) == want]
     if not paired:
         raise UnresolvedBinding(
             f"{where}: the kernel `{kernel}` passed here is changed by other statements than every stride candidate "
             f"({', '.join(f'`{e.text}`' for _, e in ranked)}), so none is known to be this conv's stride; "
             "pass it explicitly and rerun")
     return paired
-
-
-def _root_name(expr_text: str) -> str:
-    m = re.match(r"\s*([A-Za-z_]\w*)", expr_text)
-    return m.group(1) if m else ""
 
 
 def _signatures(project: Project, src: SourceFile):

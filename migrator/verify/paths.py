@@ -541,6 +541,7 @@ class Compiler:
         self._frames: List[Frame] = []  # kept alive: compiled closures are keyed by frame identity
         self._written: Dict[tuple, set] = {}
         self._byref: Dict[tuple, list] = {}
+        self._unfollowed: Dict[tuple, Dict[str, str]] = {}
         self._inlining: set = set()  # functions being inlined (a recursive call is not)
         self._param_cache: Dict[tuple, list] = {}
         self._decl_cache: Dict[tuple, dict] = {}
@@ -843,8 +844,8 @@ class Compiler:
         follow: passed to a non-const reference parameter of a local lambda, of an overloaded
         function, or of a function declared here but defined elsewhere; or assigned in the body of a
         lambda that captures it by reference.  Such a write fails the evaluation (never "unchanged")."""
-        key = (frame.src.path, s.id, "unfollowed")
-        out = self._byref.get(key)
+        key = (frame.src.path, s.id)
+        out = self._unfollowed.get(key)
         if out is not None:
             return out
         out = {}
@@ -873,7 +874,7 @@ class Compiler:
             for i in positions:
                 if i < len(args) and args[i].type == "identifier":
                     out.setdefault(frame.src.text(args[i]), f"{what}, which takes it by non-const reference")
-        self._byref[key] = out
+        self._unfollowed[key] = out
         return out
 
     def _byref_write(self, name, s, frame) -> Optional[Callable]:
@@ -978,7 +979,7 @@ class Compiler:
                     if target is not None and target.type == "call_expression" and cpp.call_name(target) == "tie":
                         names.update(frame.src.text(a) for a in cpp.arguments(target))
                     elif target is not None:
-                        names.add(_root(frame.src.text(target)))
+                        names.add(dataflow.leading_name(frame.src.text(target)))
             self._written[key] = names
         return name in names
 
@@ -1439,12 +1440,8 @@ class LazyStruct(dict):
 
 def _assigned_by_reference(lam, src: SourceFile) -> set:
     """Names a lambda's body assigns that it captures by reference (``[&]``, or ``[&name]``)."""
-    spec = lam.child_by_field_name("captures")
-    if spec is None:
-        return set()
-    by_ref_all = any(c.type == "lambda_default_capture" and src.text(c).strip() == "&" for c in spec.named_children)
-    by_ref = {src.text(c).lstrip("& ").strip() for c in spec.named_children
-              if c.type != "lambda_default_capture" and src.text(c).strip().startswith("&")}
+    cap = cpp.lambda_capture(lam)
+    by_ref_all, by_ref = cap.default == "&", set(cap.by_reference)
     if not by_ref_all and not by_ref:
         return set()
     body = lam.child_by_field_name("body")
@@ -1452,7 +1449,7 @@ def _assigned_by_reference(lam, src: SourceFile) -> set:
     for n in cpp.walk(body) if body is not None else []:
         if n.type in ("assignment_expression", "update_expression"):
             target = n.child_by_field_name("left") or n.child_by_field_name("argument")
-            root = _root(src.text(target)) if target is not None else ""
+            root = dataflow.leading_name(src.text(target)) if target is not None else ""
             if not root or not (by_ref_all or root in by_ref):
                 continue
             # the lambda's own parameter or local (`Conv2dConfig conv_config = conv_config_in;`) is not the capture
@@ -1490,11 +1487,6 @@ def _seq(ws):
         return v
     return run
 
-
-
-def _root(text: str) -> str:
-    m = re.match(r"\s*([A-Za-z_]\w*)", text)
-    return m.group(1) if m else ""
 
 
 def _i32(v: int) -> int:
