@@ -579,6 +579,18 @@ uint32_t by_capture(uint32_t h) {
     grow();
     return rows;
 }
+uint32_t by_named_capture(uint32_t h) {
+    uint32_t rows = h;
+    auto grow = [&rows]() { rows = rows * 3; };
+    grow();
+    return rows;
+}
+uint32_t by_copy(uint32_t h) {
+    uint32_t rows = h;
+    auto grow = [rows]() mutable { rows = rows * 3; return rows; };
+    grow();
+    return rows;
+}
 uint32_t own_local(uint32_t h) {
     uint32_t rows = h;
     auto shadow = [&](uint32_t x) { uint32_t rows = x; rows = rows * 2; return rows; };
@@ -599,6 +611,9 @@ uint32_t own_local(uint32_t h) {
         value("by_param")
     with pytest.raises(PathEvalError, match="grow.*captures it by reference"):
         value("by_capture")
+    with pytest.raises(PathEvalError, match="grow.*captures it by reference"):
+        value("by_named_capture")
+    assert value("by_copy") == 5  # a captured copy changes nothing outside
     assert value("own_local") == 5
 
 

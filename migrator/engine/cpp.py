@@ -176,7 +176,9 @@ def lambda_capture(lam: ts.Node) -> Capture:
             else:
                 t = text(c).lstrip("&=* ").split("=")[0].strip()
                 names.append(t)
-                if text(c).strip().startswith("&"):
+                # `&name` parses as an anonymous `&` token before the identifier; `&y = z` as one node
+                before = c.prev_sibling
+                if text(c).strip().startswith("&") or (before is not None and before.type == "&"):
                     by_ref.append(t)
     return Capture(default, tuple(names), tuple(by_ref))
 
