@@ -562,8 +562,11 @@ def test_modelled_objects_compare_by_value_or_not_at_all():
 
 def test_writes_the_evaluator_cannot_follow_fail_instead_of_reading_as_unchanged():
     """A lambda taking the variable by non-const reference, or assigning it through a by-reference
-    capture, changes it where the evaluator does not look: the read fails.  A lambda whose own
-    local has the same name changes nothing outside."""
+    capture where its call is not a statement of its own, changes it where the evaluator does not
+    look: the read fails.  A lambda called as a statement is followed into its body (upstream
+    45ecf0a728 calls `compute_l1_usage_for_slice` twice, and the first call assigns the captured
+    `conv_config` the second one reads).  A lambda whose own local has the same name changes
+    nothing outside."""
     from migrator.verify.exits import statements
     from migrator.verify.paths import Compiler, Ctx, Index, PathEvalError, entry_values
 
@@ -583,6 +586,41 @@ uint32_t by_named_capture(uint32_t h) {
     uint32_t rows = h;
     auto grow = [&rows]() { rows = rows * 3; };
     grow();
+    return rows;
+}
+uint32_t with_args(uint32_t h) {
+    uint32_t rows = h;
+    auto scale = [&](uint32_t k, bool skip) {
+        if (skip) {
+            return;
+        }
+        rows = rows * k;
+    };
+    scale(4, false);
+    scale(100, true);
+    const auto add = [&rows](uint32_t k) { rows = rows + k; };
+    add(1);
+    add(rows);
+    return rows;
+}
+uint32_t in_condition(uint32_t h) {
+    uint32_t rows = h;
+    auto grow = [&]() { rows += 2; return true; };
+    if (grow()) {
+        h = 1;
+    }
+    return rows;
+}
+uint32_t in_expression(uint32_t h) {
+    uint32_t rows = h;
+    auto grow = [&]() { rows += 2; return rows; };
+    rows = grow() + 1;
+    return rows;
+}
+uint32_t twice_in_one(uint32_t h) {
+    uint32_t rows = h;
+    auto grow = [&]() { rows += 2; return rows; };
+    auto a = grow(), b = grow();
     return rows;
 }
 uint32_t by_copy(uint32_t h) {
@@ -609,10 +647,15 @@ uint32_t own_local(uint32_t h) {
 
     with pytest.raises(PathEvalError, match="round_to_tile.*non-const reference"):
         value("by_param")
+    assert value("by_capture") == 7
+    assert value("by_named_capture") == 15
+    assert value("with_args") == (5 * 4 + 1) * 2  # the second `add` gets, and adds to, what the first left
     with pytest.raises(PathEvalError, match="grow.*captures it by reference"):
-        value("by_capture")
+        value("in_condition")
     with pytest.raises(PathEvalError, match="grow.*captures it by reference"):
-        value("by_named_capture")
+        value("in_expression")
+    with pytest.raises(PathEvalError, match="written more than once"):
+        value("twice_in_one")
     assert value("by_copy") == 5  # a captured copy changes nothing outside
     assert value("own_local") == 5
 

@@ -542,6 +542,7 @@ class Compiler:
         self._written: Dict[tuple, set] = {}
         self._byref: Dict[tuple, list] = {}
         self._unfollowed: Dict[tuple, Dict[str, str]] = {}
+        self._captures: Dict[tuple, list] = {}
         self._inlining: set = set()  # functions being inlined (a recursive call is not)
         self._param_cache: Dict[tuple, list] = {}
         self._decl_cache: Dict[tuple, dict] = {}
@@ -786,6 +787,9 @@ class Compiler:
                 raise PathEvalError(f"`{name}` may be changed by {why}, which is not modelled")
             return unfollowed
         if t in ("expression_statement", "declaration"):
+            captured = self._capture_write(name, s, frame)
+            if captured is not None:
+                return captured
             byref = self._byref_write(name, s, frame)
             if byref is not None:
                 return byref
@@ -859,8 +863,9 @@ class Compiler:
             positions: set = set()
             if lam is not None:
                 positions = {i for i, p in enumerate(cpp.parameters(lam)) if _out_param(p.type_text)}
-                for written in _assigned_by_reference(lam, frame.src):
-                    out.setdefault(written, f"the lambda `{callee}` (it captures it by reference)")
+                if not _whole_statement_call(n, lam, args):
+                    for written in _assigned_by_reference(lam, frame.src):
+                        out.setdefault(written, f"the lambda `{callee}` (it captures it by reference)")
                 what = f"the lambda `{callee}`"
             else:
                 defs = self.index.defs.get(callee) or []
@@ -876,6 +881,59 @@ class Compiler:
                     out.setdefault(frame.src.text(args[i]), f"{what}, which takes it by non-const reference")
         self._unfollowed[key] = out
         return out
+
+    def _capture_calls(self, s, frame) -> List[Tuple[Any, Any, set]]:
+        """(call, lambda, names it assigns through by-reference captures) of every call in ``s`` of a
+        local lambda that is the statement's own expression (``f(...);``, ``auto x = f(...);``): its
+        writes land when the statement runs, in the order of the statements around it."""
+        key = (frame.src.path, s.id)
+        out = self._captures.get(key)
+        if out is None:
+            out = []
+            for n in cpp.walk(s):
+                fn_node = n.child_by_field_name("function") if n.type == "call_expression" else None
+                if fn_node is None or fn_node.type != "identifier":
+                    continue
+                lam = self._lambda_named(frame.src.text(fn_node), n, frame)
+                if lam is not None and _whole_statement_call(n, lam, cpp.arguments(n)):
+                    written = _assigned_by_reference(lam, frame.src)
+                    if written:
+                        out.append((n, lam, written))
+            self._captures[key] = out
+        return out
+
+    def _capture_write(self, name, s, frame) -> Optional[Callable]:
+        """What a call in ``s`` of a local lambda leaves in ``name`` when the lambda assigns it through
+        a by-reference capture: the lambda's body is evaluated for that call (its parameters bound to
+        the call's arguments, its other captures read at the call) and the capture's value when it
+        returns is the new value.  A statement that also writes ``name`` another way fails."""
+        calls = [(c, lam) for c, lam, written in self._capture_calls(s, frame) if name in written]
+        if not calls:
+            return None
+        call, lam = calls[0]
+        direct = any(frame.src.text(a) == name for _, args, outs, _, _ in self._byref_calls(s, frame)
+                     for i, a in enumerate(args) if i in outs)
+        for n in cpp.walk(s):
+            if n.type in ("assignment_expression", "update_expression") and not _inside_lambda(n, s):
+                target = n.child_by_field_name("left") or n.child_by_field_name("argument")
+                direct = direct or (target is not None and dataflow.leading_name(frame.src.text(target)) == name)
+        if len(calls) > 1 or direct:
+            text = self._t(frame, s)[:60]
+
+            def unordered(ctx, v):
+                raise PathEvalError(f"`{name}` is written more than once in `{text}...`, in an order not modelled")
+            return unordered
+        key = (id(frame), call.id, name, "capture")
+        t = self._compiled.get(key)
+        if t is None:
+            body = lam.child_by_field_name("body")
+            pfns = {p.name: memo(_lazy_expr(self, a, frame)) for p, a in zip(cpp.parameters(lam), cpp.arguments(call))}
+            callee = self.frame(frame.src, lam, pfns, parent=frame, call_point=call,
+                                label=frame.src.text(call.child_by_field_name("function")))
+            # the capture's value on entry is the caller's at the call, which ``v`` is
+            exit_t = self._exit_writes(name, exits.statements(body), callee)
+            t = self._compiled[key] = exit_t
+        return t
 
     def _byref_write(self, name, s, frame) -> Optional[Callable]:
         """What a call in statement ``s`` leaves in ``name`` when ``name`` is its argument for a
@@ -973,6 +1031,8 @@ class Compiler:
             for _, args, outs, _, _ in self._byref_calls(s, frame):
                 names.update(frame.src.text(args[i]) for i in outs if i < len(args) and args[i].type == "identifier")
             names.update(self._unfollowed_writes(s, frame))
+            for _, _, written in self._capture_calls(s, frame):
+                names.update(written)
             for n in cpp.walk(s):
                 if n.type in ("assignment_expression", "update_expression"):
                     target = n.child_by_field_name("left") or n.child_by_field_name("argument")
@@ -1459,6 +1519,28 @@ def _assigned_by_reference(lam, src: SourceFile) -> set:
                 continue
             out.add(root)
     return out
+
+
+def _inside_lambda(node, stmt) -> bool:
+    """``node`` sits in a lambda expression inside ``stmt`` (its assignments are the lambda's, not the statement's)."""
+    n = node.parent
+    while n is not None and n.id != stmt.id:
+        if n.type == "lambda_expression":
+            return True
+        n = n.parent
+    return False
+
+
+def _whole_statement_call(call, lam, args) -> bool:
+    """``call`` (of the lambda ``lam``, with ``args``) is the expression of its statement, or the
+    initializer of a declaration, with every parameter given: the one shape whose by-reference
+    capture writes the evaluator follows (a call in a condition, an argument or another lambda is not)."""
+    if len(args) != len(cpp.parameters(lam)):
+        return False
+    parent = call.parent
+    if parent is not None and parent.type == "init_declarator":
+        parent = parent.parent
+    return parent is not None and parent.type in ("expression_statement", "declaration")
 
 
 def _out_param(type_text: str) -> bool:
