@@ -1,6 +1,6 @@
 """Phase split of `verify` and of apply's numeric check on a checkout (a real tt-metal copy or a fixture).
 
-    python benchmarks/bench_verify_paths.py CHECKOUT [--all-paths] [--cold]
+    python benchmarks/bench_verify_paths.py CHECKOUT [--all-paths] [--cold] [--floor]
 
 Prints, each timed separately in one process: checkout listing + plan, reading the sweep specs
 (cold = libcst parse, warm = the blob-id cache), collecting the C++ sources, the path check
@@ -9,11 +9,18 @@ unverified paths and matmul contexts.  Copy a real tree first (`cp -a` to /tmp);
 written into it.  For whole-process timings run `halo-migrate verify CHECKOUT` and
 `halo-migrate apply CHECKOUT --dry-run` under `/usr/bin/time -v` side by side.
 Targets from issue 10: verify <= 2 s, apply --dry-run <= 4 s on the real 12,500-file tree.
+
+--floor also runs the verify path check once in this process alone with the reference model timed (the
+exact halo size of the config each path really gives the halo op, the new call's value where it differs,
+and the old estimate; everything that is not evaluating the C++), and prints the floor of a cold verify:
+interpreter start and imports, plus the phases above, plus the model spread over the CPUs, i.e. what a
+cold verify would still take if evaluating the C++ cost nothing.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,7 +79,51 @@ def main(argv):
               f"{s['under_allocations_fixed']}, transposed residuals {s['transposed_residuals']} "
               f"({s['transposed_under_allocating']} under), max op trace {s['max_op_trace_length']}, "
               f"calls per conv {s['calls_per_conv']}")
+    if "--floor" in argv:
+        floor(root, sources, specs, grids, plan, base)
     return 0
+
+
+def floor(root, sources, specs, grids, plan, base) -> None:
+    from migrator.verify import pathcheck
+
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import migrator.cli"], cwd=REPO, check=True)
+    start = time.perf_counter() - t
+    spent = {}
+
+    def timed(name):
+        fn = getattr(pathcheck, name)
+
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
+        setattr(pathcheck, name, wrapper)
+        return fn
+
+    model = ("truth_for", "_precise", "_precise_guarded", "estimate_halo_output_elems")
+    originals = {name: timed(name) for name in model}
+    os.environ["HALO_MIGRATE_JOBS"] = "1"
+    try:
+        t = time.perf_counter()
+        check_sources(sources, specs, grids, LAYOUTS, estimate_variant_code(plan.model.estimate_variant),
+                      edited=edited_ranges(plan.originals, plan.edits), budget=VERIFY_BUDGET)
+        serial = time.perf_counter() - t
+    finally:
+        for name, fn in originals.items():
+            setattr(pathcheck, name, fn)
+        del os.environ["HALO_MIGRATE_JOBS"]
+    m = sum(spent.values())
+    cpus = pathcheck.workers()
+    print(f"  floor of a cold verify ({cpus} CPUs):")
+    print(f"    {'interpreter start + imports':43s} {start:8.2f} s")
+    print(f"    {'path check, one process':43s} {serial:8.2f} s")
+    print(f"    {'  of which the reference model':43s} {m:8.2f} s  "
+          + ", ".join(f"{k} {v:.2f}" for k, v in spent.items()))
+    print(f"    {'start + phases above + model / CPUs':43s} {start + base + m / cpus:8.2f} s  (target 2 s)")
 
 
 if __name__ == "__main__":
