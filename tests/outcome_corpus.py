@@ -1454,8 +1454,9 @@ def gen_adversarial_round2_a():
                     "array the estimate is given")
 
 
-    # 6. A cap no sweep spec reaches: every checked conv (transposed ones included) has fewer than 4096 rows, so the capped local equals
-    #    input_height on every checked path; a taller image's halo op still gets input_height.
+    # 6. A cap no sweep spec reaches: every checked conv (transposed ones included) has fewer than 4096 rows,
+    #    so the capped local equals input_height on every checked path; a taller image's halo op still gets
+    #    input_height.
     e = _site1_with("        // Very tall images: the halo of one shard never spans more than 4096 image rows.\n"
                     "        const uint32_t halo_rows = std::min(input_height, 4096u);\n",
                     "halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding")
@@ -1532,6 +1533,45 @@ def gen_adversarial_round2_a():
                {CU: [with_(SITE1, input_hw="{image_height, input_width}"), SITE2]},
                note="auto-shard copies `image_height = input_height`, then rounds `input_height` up to tiles; the "
                     "estimate is given the copy (the image's rows)")
+
+
+    # 12. The branch already passes a stride into auto-shard, and conv2d_L1 passes the stride it was asked for
+    #     (`orig_stride`, taken before folding) next to the folded kernel and input: with folding on, the halo op
+    #     runs with stride {1, 1}. No checked spec folds (enable_kernel_stride_folding defaults to false).
+    e = Edit("rev-7136").auto_shard_param("const std::array<uint32_t, 2>& stride", _stride_arg)
+    _in_function(e, CONV2D, "conv2d_L1", "            kernel_size,\n            stride,\n",
+                 "            kernel_size,\n            orig_stride,\n")
+    yield Case("adv2a-existing-param-gets-orig-stride", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, stride_hw=_not(
+                   "stride", "{stride[0], stride[1]}", "{stride.at(0), stride.at(1)}",
+                   why="conv2d_L1 passes `orig_stride` (before folding) with the folded kernel and input; a folded "
+                       "conv's halo op gets stride {1, 1}")), SITE2]},
+               thread_args=frozenset({"stride", "params.stride", "orig_stride"}),
+               note="auto-shard already takes `const std::array<uint32_t, 2>& stride`; conv2d_L1 passes `orig_stride` "
+                    "(the requested stride) while kernel_size/input_height/input_width are the folded ones")
+
+    # 13. A function-like macro assigns its argument.
+    e = _site1_with("        uint32_t halo_rows = input_height;\n"
+                    "        HALO_ROUND_TO_TILE(halo_rows);\n",
+                    "halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding")
+    e.sub(CU, "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;",
+          "// Rounds a row or column count up to whole tiles, in place.\n"
+          "#define HALO_ROUND_TO_TILE(v) ((v) = tt::round_up((v), tt::constants::TILE_HEIGHT))\n\n"
+          "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;")
+    yield Case("adv2a-macro-assigns-argument", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`#define HALO_ROUND_TO_TILE(v) ((v) = tt::round_up((v), TILE_HEIGHT))` used as "
+                    "`HALO_ROUND_TO_TILE(halo_rows);` before the call")
+
+    # 14. A structured binding by reference writes the array the estimate reads.
+    e = _site1_with("        std::array<uint32_t, 2> halo_hw = {input_height, input_width};\n"
+                    "        auto& [halo_h, halo_w] = halo_hw;\n"
+                    "        halo_h = tt::round_up(halo_h, tt::constants::TILE_HEIGHT);\n",
+                    "halo_input_shard_shape, batch_size, halo_hw[0], halo_hw[1], kernel_size, dilation, padding")
+    yield Case("adv2a-structured-binding-ref-write", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`auto& [halo_h, halo_w] = halo_hw; halo_h = round_up(halo_h, 32);` then the call reads "
+                    "halo_hw[0], halo_hw[1]")
 
 
 def gen_controls():
