@@ -1395,8 +1395,12 @@ def _not(*bad: str, why: str) -> Callable[[str], str | None]:
 
 def gen_adversarial_round2_a():
     """Round 2 (a): writes the path evaluator may not see (a reference alias, a pointer, std::swap, a range-for
-    by reference, a method), order traps (a copy taken before a reassignment) and preprocessor branches. In
-    each, the estimate is given a value that differs from what the halo op gets; binding it is wrong."""
+    or structured binding by reference, a method, a function taking a pointer, a function-like macro, an
+    assignment inside another declaration's initializer), a cap no checked spec reaches, a local declared under
+    #ifdef, an existing auto-shard `stride` parameter fed a stride that is not the halo op's, and one order trap
+    (a copy taken before a reassignment, which migrates correctly). Without the `copy-then-reassign` case, the
+    estimate is given a value that differs from what the halo op gets; binding it is wrong. The same edits with a
+    plain assignment (`halo_rows = round_up(...)`, a swap through a temporary) are refused by the numeric check."""
     real_hw = "{input_height, input_width}"
     # 1. A reference alias rounds the rows the estimate is given.
     e = _site1_with("        // Budget the halo for whole tiles of rows.\n"
