@@ -1398,7 +1398,7 @@ def gen_adversarial_round2_a():
     or structured binding by reference, a method, a function taking a pointer, a function-like macro, an
     assignment inside another declaration's initializer), a cap no checked spec reaches, a local declared under
     #ifdef, an existing auto-shard `stride` parameter fed a stride that is not the halo op's, and one order trap
-    (a copy taken before a reassignment, which migrates correctly). Without the `copy-then-reassign` case, the
+    (a copy taken before a reassignment, which migrates correctly). In every other case the
     estimate is given a value that differs from what the halo op gets; binding it is wrong. The same edits with a
     plain assignment (`halo_rows = round_up(...)`, a swap through a temporary) are refused by the numeric check."""
     real_hw = "{input_height, input_width}"
