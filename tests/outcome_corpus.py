@@ -1372,6 +1372,212 @@ def gen_adversarial_wrong():
                     "literals, folded input; stride {1, 1}) when folding applies, else the upstream call")
 
 
+
+def _site1_with(pre: str, call_args: str) -> Edit:
+    """rev-7136 with `pre` (statements) inserted right before site 1's call, whose arguments become `call_args`."""
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_LAMBDA_TAIL + SITE1_CALL,
+          SITE1_LAMBDA_TAIL + pre +
+          "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+          f"            {call_args});\n")
+    return e
+
+
+def _not(*bad: str, why: str) -> Callable[[str], str | None]:
+    """A field oracle that accepts anything but the given spellings (each one binds a value the halo op does
+    not get)."""
+    bad_n = {norm(b) for b in bad}
+
+    def check(expr: str) -> str | None:
+        return f"bound {expr!r}: {why}" if expr in bad_n else None
+    return check
+
+
+def gen_adversarial_round2_a():
+    """Round 2 (a): writes the path evaluator may not see (a reference alias, a pointer, std::swap, a range-for
+    or structured binding by reference, a method, a function taking a pointer, a function-like macro, an
+    assignment inside another declaration's initializer), a cap no checked spec reaches, a local declared under
+    #ifdef, an existing auto-shard `stride` parameter fed a stride that is not the halo op's, and one order trap
+    (a copy taken before a reassignment, which migrates correctly). In every other case the
+    estimate is given a value that differs from what the halo op gets; binding it is wrong. The same edits with a
+    plain assignment (`halo_rows = round_up(...)`, a swap through a temporary) are refused by the numeric check."""
+    real_hw = "{input_height, input_width}"
+    # 1. A reference alias rounds the rows the estimate is given.
+    e = _site1_with("        // Budget the halo for whole tiles of rows.\n"
+                    "        uint32_t halo_rows = input_height;\n"
+                    "        auto& rows = halo_rows;\n"
+                    "        rows = tt::round_up(rows, tt::constants::TILE_HEIGHT);\n",
+                    "halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding")
+    yield Case("adv2a-ref-alias-rounds-rows", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`auto& rows = halo_rows; rows = tt::round_up(rows, TILE_HEIGHT);` before the call: the estimate "
+                    "gets the rounded rows, the halo op input_height")
+
+    # 2. std::swap of the two extents the estimate is given, for width-sharded layouts.
+    e = _site1_with("        uint32_t halo_h = input_height;\n"
+                    "        uint32_t halo_w = input_width;\n"
+                    "        if (shard_layout == TensorMemoryLayout::WIDTH_SHARDED) {\n"
+                    "            // Width shards walk the image column by column.\n"
+                    "            std::swap(halo_h, halo_w);\n"
+                    "        }\n",
+                    "halo_input_shard_shape, batch_size, halo_h, halo_w, kernel_size, dilation, padding")
+    yield Case("adv2a-std-swap-hw", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`std::swap(halo_h, halo_w)` under `if (WIDTH_SHARDED)`: the estimate gets {W, H} there")
+
+    # 3. A write through a pointer.
+    e = _site1_with("        uint32_t halo_w = input_width;\n"
+                    "        uint32_t* const cols = &halo_w;\n"
+                    "        *cols = tt::round_up(*cols, tt::constants::TILE_WIDTH);\n",
+                    "halo_input_shard_shape, batch_size, input_height, halo_w, kernel_size, dilation, padding")
+    yield Case("adv2a-pointer-write-cols", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`uint32_t* const cols = &halo_w; *cols = round_up(*cols, TILE_WIDTH);`")
+
+    # 4. A range-for by reference rounds both extents held in an array.
+    e = _site1_with("        std::array<uint32_t, 2> halo_hw = {input_height, input_width};\n"
+                    "        for (auto& extent : halo_hw) {\n"
+                    "            extent = tt::round_up(extent, tt::constants::TILE_HEIGHT);\n"
+                    "        }\n",
+                    "halo_input_shard_shape, batch_size, halo_hw[0], halo_hw[1], kernel_size, dilation, padding")
+    yield Case("adv2a-range-for-ref-rounds", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`for (auto& extent : halo_hw) extent = round_up(extent, 32);` writes halo_hw's elements")
+
+    # 5. A method writes the padding the estimate is given.
+    e = _site1_with("        std::array<uint32_t, 4> halo_padding = padding;\n"
+                    "        if (shard_layout == TensorMemoryLayout::WIDTH_SHARDED) {\n"
+                    "            // Every width-sharded core holds whole padded rows already: budget no extra padding.\n"
+                    "            halo_padding.fill(0);\n"
+                    "        }\n",
+                    "halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, "
+                    "halo_padding")
+    yield Case("adv2a-array-fill-padding", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, padding=PADDING), SITE2]},
+               note="`halo_padding.fill(0)` under `if (shard_layout == WIDTH_SHARDED)`: a method call writes the "
+                    "array the estimate is given")
+
+
+    # 6. A cap no sweep spec reaches: every checked conv (transposed ones included) has fewer than 4096 rows,
+    #    so the capped local equals input_height on every checked path; a taller image's halo op still gets
+    #    input_height.
+    e = _site1_with("        // Very tall images: the halo of one shard never spans more than 4096 image rows.\n"
+                    "        const uint32_t halo_rows = std::min(input_height, 4096u);\n",
+                    "halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding")
+    yield Case("adv2a-min-cap-beyond-specs", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`const uint32_t halo_rows = std::min(input_height, 4096u);` is equal to input_height on every "
+                    "spec the numeric check runs , not on an 8192-row image")
+
+    # 7. A local declared under #ifdef hides the captured `padding` at the call.
+    e = _site1_with("#ifdef TTNN_HALO_NO_SIDE_PADDING\n"
+                    "        // Experiment: budget the halo as if the image had no left/right padding.\n"
+                    "        const std::array<uint32_t, 4> padding = {0, 0, 0, 0};\n"
+                    "#endif\n",
+                    "halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, padding")
+    yield Case("adv2a-ifdef-local-shadows-padding", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, padding=_not(
+                   "padding", "{padding[0], padding[1], padding[2], padding[3]}",
+                   why="with -DTTNN_HALO_NO_SIDE_PADDING `padding` at the call is the local {0, 0, 0, 0}, the "
+                       "halo op gets the conv's padding")), SITE2]},
+               defines=((), ("-DTTNN_HALO_NO_SIDE_PADDING",)),
+               note="`#ifdef TTNN_HALO_NO_SIDE_PADDING const std::array<uint32_t, 4> padding = {0, 0, 0, 0}; #endif` "
+                    "right before the call, inside the lambda that captures the parameter `padding`")
+
+    # 8. A named function that writes through a pointer parameter.
+    e = _site1_with("        uint32_t halo_rows = input_height;\n"
+                    "        round_rows_to_tile(&halo_rows);\n",
+                    "halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding")
+    e.sub(CU, "bool is_1d_conv(uint32_t kernel_width, uint32_t image_width) {",
+          "// Rounds a row count up to whole tiles, in place.\n"
+          "static void round_rows_to_tile(uint32_t* rows) { *rows = tt::round_up(*rows, tt::constants::TILE_HEIGHT); }\n\n"
+          "bool is_1d_conv(uint32_t kernel_width, uint32_t image_width) {")
+    yield Case("adv2a-pointer-param-function", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`static void round_rows_to_tile(uint32_t* rows)` called as `round_rows_to_tile(&halo_rows)`")
+
+    # 9. An assignment inside another declaration's initializer.
+    e = _site1_with("        uint32_t halo_rows = input_height;\n"
+                    "        const bool rows_rounded = (halo_rows = tt::round_up(halo_rows, tt::constants::TILE_HEIGHT)) "
+                    "!= input_height;\n"
+                    "        log_trace(tt::LogOp, \"halo rows rounded to tiles: {}\", rows_rounded);\n",
+                    "halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding")
+    yield Case("adv2a-assign-in-decl-initializer", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`const bool rows_rounded = (halo_rows = round_up(halo_rows, 32)) != input_height;`")
+
+    # 10. The branch already passes a stride into auto-shard; conv2d_L1 passes a copy clamped to the kernel by
+    #     std::transform, so the auto-shard parameter `stride` is not the stride the halo op gets.
+    e = Edit("rev-7136").auto_shard_param("const std::array<uint32_t, 2>& stride", _stride_arg)
+    _in_function(e, CONV2D, "conv2d_L1", "            kernel_size,\n            stride,\n",
+                 "            kernel_size,\n            shard_stride,\n")
+    _in_function(e, CONV2D, "conv2d_L1", L1_AUTO_IF,
+                 "    // Auto-shard budgets the rows a window reads: a stride longer than the kernel skips the rest.\n"
+                 "    std::array<uint32_t, 2> shard_stride = stride;\n"
+                 "    std::transform(shard_stride.begin(), shard_stride.end(), kernel_size.begin(), shard_stride.begin(),\n"
+                 "                   [](uint32_t s, uint32_t k) { return std::min(s, k); });\n" + L1_AUTO_IF)
+    stride_bad = _not("stride", "{stride[0], stride[1]}", "{stride.at(0), stride.at(1)}",
+                      why="auto-shard's `stride` is conv2d_L1's `shard_stride` = min(stride, kernel) per element; "
+                          "the halo op gets `stride` (k1 s2, k3 s16 differ)")
+    yield Case("adv2a-transform-clamped-stride-param", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, stride_hw=stride_bad), SITE2]},
+               thread_args=frozenset({"stride", "params.stride", "shard_stride"}),
+               note="auto-shard already takes `stride`; conv2d_L1 passes `shard_stride`, a copy clamped to the kernel "
+                    "with std::transform (stride 2 on a 1x1 kernel, stride 16 on 3x3 become 1 and 3)")
+
+    # 11. A copy taken before the parameter is reassigned: the estimate gets the copy.
+    e = Edit("rev-7136")
+    e.sub(CU, "    auto get_l1_usage_for_sharding = [&](",
+          "    // Shards are sized on whole tile rows; the halo still runs on the image itself.\n"
+          "    const uint32_t image_height = input_height;\n"
+          "    input_height = tt::round_up(input_height, tt::constants::TILE_HEIGHT);\n\n"
+          "    auto get_l1_usage_for_sharding = [&](")
+    e.sub(CU, SITE1_CALL, SITE1_CALL.replace("batch_size, input_height, input_width", "batch_size, image_height, input_width"))
+    yield Case("adv2a-copy-then-reassign-param", "extra: adversarial round 2 (a)", e.files, "migrate",
+               {CU: [with_(SITE1, input_hw="{image_height, input_width}"), SITE2]},
+               note="auto-shard copies `image_height = input_height`, then rounds `input_height` up to tiles; the "
+                    "estimate is given the copy (the image's rows)")
+
+
+    # 12. The branch already passes a stride into auto-shard, and conv2d_L1 passes the stride it was asked for
+    #     (`orig_stride`, taken before folding) next to the folded kernel and input: with folding on, the halo op
+    #     runs with stride {1, 1}. No checked spec folds (enable_kernel_stride_folding defaults to false).
+    e = Edit("rev-7136").auto_shard_param("const std::array<uint32_t, 2>& stride", _stride_arg)
+    _in_function(e, CONV2D, "conv2d_L1", "            kernel_size,\n            stride,\n",
+                 "            kernel_size,\n            orig_stride,\n")
+    yield Case("adv2a-existing-param-gets-orig-stride", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, stride_hw=_not(
+                   "stride", "{stride[0], stride[1]}", "{stride.at(0), stride.at(1)}",
+                   why="conv2d_L1 passes `orig_stride` (before folding) with the folded kernel and input; a folded "
+                       "conv's halo op gets stride {1, 1}")), SITE2]},
+               thread_args=frozenset({"stride", "params.stride", "orig_stride"}),
+               note="auto-shard already takes `const std::array<uint32_t, 2>& stride`; conv2d_L1 passes `orig_stride` "
+                    "(the requested stride) while kernel_size/input_height/input_width are the folded ones")
+
+    # 13. A function-like macro assigns its argument.
+    e = _site1_with("        uint32_t halo_rows = input_height;\n"
+                    "        HALO_ROUND_TO_TILE(halo_rows);\n",
+                    "halo_input_shard_shape, batch_size, halo_rows, input_width, kernel_size, dilation, padding")
+    e.sub(CU, "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;",
+          "// Rounds a row or column count up to whole tiles, in place.\n"
+          "#define HALO_ROUND_TO_TILE(v) ((v) = tt::round_up((v), tt::constants::TILE_HEIGHT))\n\n"
+          "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;")
+    yield Case("adv2a-macro-assigns-argument", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`#define HALO_ROUND_TO_TILE(v) ((v) = tt::round_up((v), TILE_HEIGHT))` used as "
+                    "`HALO_ROUND_TO_TILE(halo_rows);` before the call")
+
+    # 14. A structured binding by reference writes the array the estimate reads.
+    e = _site1_with("        std::array<uint32_t, 2> halo_hw = {input_height, input_width};\n"
+                    "        auto& [halo_h, halo_w] = halo_hw;\n"
+                    "        halo_h = tt::round_up(halo_h, tt::constants::TILE_HEIGHT);\n",
+                    "halo_input_shard_shape, batch_size, halo_hw[0], halo_hw[1], kernel_size, dilation, padding")
+    yield Case("adv2a-structured-binding-ref-write", "extra: adversarial round 2 (a)", e.files, "refuse",
+               {CU: [with_(SITE1, input_hw=real_hw), SITE2]},
+               note="`auto& [halo_h, halo_w] = halo_hw; halo_h = round_up(halo_h, 32);` then the call reads "
+                    "halo_hw[0], halo_hw[1]")
+
+
 def gen_controls():
     """The unmodified fixtures: the yardstick for everything above."""
     for rev in ("rev-7136", "rev-45ec", "rev-5702"):
@@ -1381,7 +1587,8 @@ def gen_controls():
 
 GENERATORS = (gen_controls, gen_pair_stride, gen_expression_args, gen_case_label, gen_loops, gen_macro, gen_ifelse,
               gen_stride_not_conv_stride, gen_stride_other_name, gen_pool, gen_same_config_name, gen_truncated,
-              gen_defaults_overloads, gen_extra, gen_adversarial_locals, gen_adversarial_wrong)
+              gen_defaults_overloads, gen_extra, gen_adversarial_locals, gen_adversarial_wrong,
+              gen_adversarial_round2_a)
 
 
 def cases() -> list[Case]:
