@@ -690,3 +690,90 @@ def test_a_declaration_under_a_case_label_hides_the_outer_name():
 def cpp_walk(node):
     from migrator.engine import cpp
     return cpp.walk(node)
+
+
+def test_every_other_write_channel_fails_the_read():
+    """Adversarial round 2 found writes the evaluator read as "unchanged": through a reference alias, a
+    pointer, `std::swap`, a range-for or structured binding by reference, a method, a macro that assigns
+    its argument, an assignment inside another declaration, a lambda run where it is written.  Each now
+    fails the read; the controls (a const alias, `std::min`, a constructor, a function of elsewhere, a
+    macro that only reads) still evaluate."""
+    from migrator.verify.exits import statements
+    from migrator.verify.paths import Compiler, Ctx, Index, PathEvalError, entry_values
+
+    channels = {
+        "alias": ("auto& r = rows; r = r + 1;", "a non-const reference"),
+        "pointer": ("uint32_t* p = &rows; *p = 1;", "its address is taken"),
+        "swap": ("uint32_t other = 9; std::swap(rows, other);", "`std::swap`"),
+        "unqualified_swap": ("uint32_t other = 9; swap(rows, other);", "`swap`"),
+        "range_for": ("for (auto& e : arr) { e = 1; } rows = arr[0];", "`& e`"),
+        "binding": ("auto& [a, b] = arr; a = 7; rows = arr[0];", "a non-const reference"),
+        "method": ("arr.fill(0); rows = arr[0];", "method `fill()`"),
+        "transform": ("std::transform(arr.begin(), arr.end(), arr.begin(), [](uint32_t v) { return v; }); rows = arr[1];",
+                      "`std::transform`"),
+        "macro": ("ROUND_IN_PLACE(rows);", "`ROUND_IN_PLACE`"),
+        "in_declaration": ("const bool changed = (rows = rows + 1) != 0;", "assigned inside"),
+        "run_here": ("[&]() { rows = 1; }();", "called where it is written"),
+        "handed_off": ("run_later([&]() { rows = 1; });", "handed to another function"),
+    }
+    controls = {
+        "const_alias": ("const auto& r = rows; uint32_t copy = r;", 5),
+        "min": ("rows = std::min<uint32_t>(rows, 100u);", 5),
+        "constructor": ("Shape s = Shape(rows);", 5),
+        "elsewhere": ("log_value(rows);", 5),
+        "reading_macro": ("uint32_t m = MAX_OF(rows, 1);", 5),
+    }
+    body = "".join(f"uint32_t via_{k}(uint32_t h) {{\n    uint32_t rows = h;\n    std::array<uint32_t, 2> arr = {{h, h}};\n"
+                   f"    {code}\n    return rows;\n}}\n" for k, (code, _) in {**channels, **controls}.items())
+    src = SourceFile.parse("w.cpp", ("#define ROUND_IN_PLACE(v) ((v) = ((v) + 31) / 32 * 32)\n"
+                                     "#define MAX_OF(a, b) ((a) > (b) ? (a) : (b))\n" + body).encode())
+    comp = Compiler(Index([src]))
+
+    def value(fn_name):
+        _, fdef = comp.index.defs["via_" + fn_name][0]
+        frame = comp.frame(src, fdef, {"h": lambda ctx: 5}, label=fn_name)
+        ctx = Ctx(SPECS[0], "HEIGHT", "wormhole", entry_values(SPECS[0], "wormhole"))
+        last = statements(fdef.child_by_field_name("body"))[-1]
+        return comp.expr(last.named_children[0], frame)(ctx)
+
+    for name, (_, why) in channels.items():
+        with pytest.raises(PathEvalError, match=re.escape(why)):
+            value(name)
+    for name, (_, want) in controls.items():
+        assert value(name) == want, name
+
+
+def test_a_declaration_under_a_preprocessor_conditional_fails_the_read():
+    """`#ifdef X const std::array<uint32_t, 4> padding = {0, 0, 0, 0}; #endif` hides the parameter only in
+    some builds: which `padding` a read means depends on the build, so it fails."""
+    from migrator.verify.exits import statements
+    from migrator.verify.paths import Compiler, Ctx, Index, PathEvalError, entry_values
+
+    src = SourceFile.parse("p.cpp", b"""uint32_t f(uint32_t padding) {
+#ifdef NO_SIDE_PADDING
+    const uint32_t padding = 0;
+#endif
+    return padding;
+}
+""")
+    comp = Compiler(Index([src]))
+    _, fdef = comp.index.defs["f"][0]
+    frame = comp.frame(src, fdef, {"padding": lambda ctx: 5}, label="f")
+    last = statements(fdef.child_by_field_name("body"))[-1]
+    with pytest.raises(PathEvalError, match="declared under `#ifdef NO_SIDE_PADDING`"):
+        comp.expr(last.named_children[0], frame)(Ctx(SPECS[0], "HEIGHT", "wormhole", entry_values(SPECS[0], "wormhole")))
+
+
+def test_a_struct_member_that_failed_keeps_failing():
+    """A designated-initializer struct evaluates a member on first read.  A member whose evaluation fails
+    must fail on every read: its placeholder is not its value (a second read once saw `None`)."""
+    from migrator.verify.paths import LazyStruct, PathEvalError
+
+    def broken(ctx):
+        raise PathEvalError("not modelled")
+
+    s = LazyStruct({}, [("conv_config", broken), ("n", lambda ctx: 3)], ctx=None)
+    for _ in range(2):
+        with pytest.raises(PathEvalError):
+            s["conv_config"]
+    assert s["n"] == 3

@@ -24,9 +24,14 @@ Deliberate limits (each one makes evaluation fail loudly, never pass silently): 
 or function the evaluator does not know raises :class:`PathEvalError`; a condition that decides an
 assignment and cannot be evaluated raises too.  A call changes a variable only through a non-const
 reference: a function of the tree with one definition is followed into its body (what it leaves
-there on return); a lambda, an overload set or a function defined elsewhere that takes the variable
-that way, or a lambda assigning it through a by-reference capture, makes the read fail.  A call of a
-function the sources do not declare is assumed not to change its arguments.  A condition on the
+there on return), and so is a local lambda called as a statement of its own for what it assigns
+through by-reference captures; a lambda, an overload set or a function defined elsewhere that takes
+the variable that way, or a lambda assigning it through a by-reference capture anywhere else, makes
+the read fail.  So does every other way a statement may change it (``Compiler._escapes``): its
+address taken, a non-const reference bound to it, a method that changes it, a standard algorithm or a
+macro that assigns its argument, an assignment inside another declaration; and a name declared under
+``#if``/``#ifdef``.  A call of any other function the sources do not declare is assumed not to
+change its arguments.  A condition on the
 *path* (an early ``return`` before the call, or an ``if`` around it) that cannot be evaluated is
 assumed to let the path through.
 """
@@ -460,6 +465,21 @@ class Index:
                     if name:
                         self.declared_outs.setdefault(name, set()).update(
                             i for i, p in enumerate(cpp.parameters(n)) if _out_param(p.type_text))
+        # function-like macros of the files read: name -> whether the body assigns a parameter
+        self.macros: Dict[str, bool] = {}
+        for src in self.sources:
+            if b"#define" not in src.data:
+                continue
+            for n in cpp.walk(src.root):
+                if n.type == "preproc_function_def":
+                    name_node, params = n.child_by_field_name("name"), n.child_by_field_name("parameters")
+                    value = n.child_by_field_name("value")
+                    names = [src.text(c) for c in params.named_children] if params is not None else []
+                    body = src.text(value) if value is not None else ""
+                    self.macros[src.text(name_node)] = any(
+                        re.search(r"(?<![\w.])\(?\s*" + re.escape(p) + r"\s*\)?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", body)
+                        or re.search(r"(\+\+|--)\s*\(?\s*" + re.escape(p) + r"\b|\b" + re.escape(p) + r"\s*\)?\s*(\+\+|--)", body)
+                        for p in names)
         self._calls: Dict[str, List[Tuple[SourceFile, Any]]] = {}
 
     def calls_of(self, name: str) -> List[Tuple[SourceFile, Any]]:
@@ -591,6 +611,19 @@ class Compiler:
             self._decl_cache[key] = d
         return d
 
+    def _conditionally_declared(self, src: SourceFile, block, name: str, at) -> Optional[str]:
+        """The directive line of an ``#if``/``#ifdef`` group among ``block``'s statements before ``at``
+        that declares ``name`` (the tree-sitter layer reads every branch; the compiler keeps one)."""
+        for s in block.named_children:
+            if s.start_byte >= at.start_byte:
+                break
+            if not s.type.startswith("preproc_if"):
+                continue
+            for n in cpp.walk(s):
+                if n.type == "declaration" and _declares(n, name, src) is not None:
+                    return src.text(s).splitlines()[0].strip()
+        return None
+
     # -- names --
     def ident(self, name: str, at, frame: Frame) -> Fn:
         src = frame.src
@@ -602,6 +635,10 @@ class Compiler:
                 break
             if parent.type in ("compound_statement", "case_statement", "for_statement", "for_range_loop",
                                "if_statement", "while_statement", "translation_unit"):
+                conditional = self._conditionally_declared(src, parent, name, node)
+                if conditional is not None:
+                    raise PathEvalError(f"`{name}`: declared under `{conditional}`, so which `{name}` is read here "
+                                        "depends on the build")
                 stmts = self._decls(src, parent).get(name)
                 if stmts:
                     here = _stmt_in(parent, node)
@@ -813,7 +850,7 @@ class Compiler:
                 alt_node = alt_node.named_children[0] if alt_node.named_children else None
             alt = (self._stmt_writes(name, alt_node, frame) if alt_node is not None else None) or (lambda ctx, v: v)
             return _branch(cond, then, alt, self._t(frame, exits.condition(s)), name)
-        if t == "declaration":
+        if t == "declaration" and _declares(s, name, frame.src) is not None:
             return None  # a nested declaration of the same name shadows; ignored
         text = self._t(frame, s)[:60]
 
@@ -879,8 +916,82 @@ class Compiler:
             for i in positions:
                 if i < len(args) and args[i].type == "identifier":
                     out.setdefault(frame.src.text(args[i]), f"{what}, which takes it by non-const reference")
+        for name, why in self._escapes(s, frame):
+            if name:
+                out.setdefault(name, why)
         self._unfollowed[key] = out
         return out
+
+    def _escapes(self, s, frame):
+        """(name, why) for every other way ``s`` may change a variable that no statement of the
+        evaluator follows: its address taken (``&x``), a non-const reference bound to it (``auto& r =
+        x;``, ``auto& [a, b] = x;``, ``for (auto& e : x)``), a method of it that is not a known accessor
+        (``x.fill(0)``, ``x.begin()``), an argument to a function or macro the files read neither define
+        nor declare (``std::swap(h, w)``, ``ROUND(x)``), or a lambda that assigns it through a by-reference
+        capture and is called where it is written (``[&] { x = 1; }()``) or handed to another function."""
+        src = frame.src
+        for n in cpp.walk(s):
+            t = n.type
+            if t == "pointer_expression" and n.children and n.children[0].type == "&":
+                arg = n.child_by_field_name("argument")
+                if arg is not None:
+                    yield dataflow.leading_name(src.text(arg)), f"`{src.text(n)}` (its address is taken)"
+            elif t in ("init_declarator", "for_range_loop"):
+                ref = n.child_by_field_name("declarator")
+                value = n.child_by_field_name("value") if t == "init_declarator" else n.child_by_field_name("right")
+                holder = n.parent if t == "init_declarator" else n
+                if ref is not None and ref.type == "reference_declarator" and value is not None \
+                        and not _const_type(holder, src):
+                    yield dataflow.leading_name(src.text(value)), \
+                        f"`{src.text(ref)}`, a non-const reference bound to it"
+            elif t == "call_expression":
+                fn_node = n.child_by_field_name("function")
+                if fn_node is None:
+                    continue
+                if fn_node.type == "lambda_expression":
+                    for written in _assigned_by_reference(fn_node, src):
+                        yield written, "a lambda called where it is written (it captures it by reference)"
+                    continue
+                if fn_node.type == "field_expression":
+                    meth = src.text(fn_node.child_by_field_name("field"))
+                    if meth in MUTATORS:
+                        obj = fn_node.child_by_field_name("argument")
+                        yield dataflow.leading_name(src.text(obj)), f"its method `{meth}()`"
+                    continue
+                callee = cpp.call_name(n) or ""
+                spelled = src.text(fn_node).split("<")[0].replace(" ", "")  # std::min<int> -> std::min
+                last = spelled.split("::")[-1]
+                if callee in self.index.defs or callee in self.index.decl_params or last in BUILTINS \
+                        or last in PURE_CALLS or (fn_node.type == "identifier" and self._lambda_named(callee, n, frame)):
+                    continue
+                qualifier = spelled.rsplit("::", 1)[0].lstrip(":") if "::" in spelled else ""
+                if qualifier.split("::")[0] == "std" or (not qualifier and last in STD_MUTATORS):  # `using std::swap;`
+                    qualifier = qualifier or "std"
+                    if last not in STD_MUTATORS:
+                        continue  # the standard library's other functions take what they read by value or const&
+                    shapes = ("identifier", "subscript_expression", "field_expression")  # and `x.at(0)`, `x.begin()`
+                elif last.isupper() and (last not in self.index.macros or self.index.macros[last]):
+                    # a macro: one defined in the files read that assigns a parameter, or one of elsewhere
+                    qualifier = ""
+                    shapes = ("identifier", "subscript_expression", "field_expression")
+                else:
+                    # a function of elsewhere (`ttnn::linear(...)`), or a constructor: assumed to take what it
+                    # reads by value or const reference, as the module docstring says
+                    continue
+                for a in cpp.arguments(n):
+                    inner = a.child_by_field_name("function") if a.type == "call_expression" else None
+                    if a.type in shapes or (qualifier and inner is not None and inner.type == "field_expression"
+                                            and src.text(inner.child_by_field_name("field")) in REFERENCE_ACCESSORS):
+                        yield dataflow.leading_name(src.text(a)), \
+                            f"`{spelled}`, which the files read neither define nor declare (it may change its arguments)"
+            elif t == "lambda_expression":
+                parent = n.parent
+                if parent is not None and parent.type == "init_declarator":
+                    continue  # a named lambda: its calls are followed (or fail) where they happen
+                if parent is not None and parent.type == "call_expression":
+                    continue  # called right here: the call's own rule above
+                for written in _assigned_by_reference(n, src):
+                    yield written, "a lambda handed to another function (it captures it by reference)"
 
     def _capture_calls(self, s, frame) -> List[Tuple[Any, Any, set]]:
         """(call, lambda, names it assigns through by-reference captures) of every call in ``s`` of a
@@ -1034,7 +1145,7 @@ class Compiler:
             for _, _, written in self._capture_calls(s, frame):
                 names.update(written)
             for n in cpp.walk(s):
-                if n.type in ("assignment_expression", "update_expression"):
+                if n.type in ("assignment_expression", "update_expression") and not _inside_lambda(n, s):
                     target = n.child_by_field_name("left") or n.child_by_field_name("argument")
                     if target is not None and target.type == "call_expression" and cpp.call_name(target) == "tie":
                         names.update(frame.src.text(a) for a in cpp.arguments(target))
@@ -1478,9 +1589,11 @@ class LazyStruct(dict):
             dict.__setitem__(self, f, None)
 
     def __getitem__(self, k):
-        fn = self._fns.pop(k, None)
+        fn = self._fns.get(k)
         if fn is not None:
+            # a member that fails keeps failing: its placeholder must never be read as its value
             dict.__setitem__(self, k, fn(self._ctx))
+            del self._fns[k]
         return dict.__getitem__(self, k)
 
     def get(self, k, d=None):
@@ -1519,6 +1632,39 @@ def _assigned_by_reference(lam, src: SourceFile) -> set:
                 continue
             out.add(root)
     return out
+
+
+# Methods that change their object, or hand out a way to (an iterator, a pointer): a variable that
+# calls one may change where no statement the evaluator follows says so.
+MUTATORS = frozenset({
+    "fill", "swap", "assign", "push_back", "emplace_back", "pop_back", "push_front", "emplace_front", "pop_front",
+    "resize", "clear", "insert", "erase", "reset", "emplace", "data", "begin", "end", "rbegin", "rend", "sort",
+    "reverse", "set", "update", "merge", "extract", "append",
+})
+# Standard algorithms that write through what they are given.
+STD_MUTATORS = frozenset({
+    "swap", "iter_swap", "exchange", "fill", "fill_n", "iota", "transform", "sort", "stable_sort", "partial_sort",
+    "nth_element", "reverse", "copy", "copy_n", "copy_backward", "move_backward", "generate", "generate_n", "replace",
+    "replace_if", "rotate", "shuffle", "for_each", "remove", "remove_if", "unique", "partition",
+})
+# Methods returning a reference into their object: passed on, the object may change through it.
+REFERENCE_ACCESSORS = frozenset({"at", "front", "back", "value", "data", "begin", "end"})
+
+
+# Functions and macros the files read do not define that take their arguments by value or const
+# reference (logging, checks, arithmetic helpers): an argument to anything else may be changed.
+PURE_CALLS = frozenset({
+    "min", "max", "clamp", "round_up", "div_up", "abs", "ceil", "floor", "sqrt", "log2", "pow", "log_debug",
+    "log_trace", "log_info", "log_warning", "log_error", "log_fatal", "TT_FATAL", "TT_ASSERT", "TT_THROW",
+    "make_tuple", "make_pair", "get", "to_string", "format", "holds_alternative", "move", "size", "data_type_to_string",
+    "static_cast", "make_optional", "prod", "accumulate", "tie",
+})
+
+
+def _const_type(decl, src: SourceFile) -> bool:
+    """``decl`` (a declaration or range-for) declares a const type (``const auto& r = x``)."""
+    return any(c.type == "type_qualifier" and src.text(c) == "const" for c in decl.children) or \
+        "const" in src.text(decl.child_by_field_name("type") or decl).split()
 
 
 def _inside_lambda(node, stmt) -> bool:
