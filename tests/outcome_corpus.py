@@ -1578,6 +1578,288 @@ def gen_adversarial_round2_a():
                     "halo_hw[0], halo_hw[1]")
 
 
+FOLDED_STRIDE = frozenset({"folded ? std::array<uint32_t, 2>{1, 1} : orig_stride",
+                           "folded ? std::array<uint32_t, 2>({1, 1}) : orig_stride",
+                           "folded ? decltype(orig_stride){1, 1} : orig_stride"})
+AUTO_SHARD_TPP = HELPER_DIR + "conv2d_auto_shard.tpp"
+SITE1_HEAD = "        uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+SITE1_LOG_FMT = "            \"L1 usage for {}: Input {}, Output {}, CBs {}, Halo Output : {}\",\n"
+SITE1_LOG_LAST = "            l1_usage.CB_allocation_size,\n            approx_input_size_per_core);\n"
+SITE1_ADD = "        l1_usage.tensor_allocation_size += approx_input_size_per_core * input_datum_size;\n"
+
+
+def _params_call(p: str, indent: str = "        ") -> str:
+    """determine_conv_config_for_auto_shard(...) on a ConvDRAMParamters-shaped object `p`."""
+    args = [f"{p}.conv_config", f"{p}.mm_conv", f"{p}.batch_size", f"{p}.in_channels", f"{p}.out_channels",
+            "output_height", "output_width", f"{p}.kernel_size[1]", f"{p}.input_height", f"{p}.input_width",
+            f"{p}.compute_grid", f"{p}.input_layout", f"{p}.input_datatype", f"{p}.output_datatype", "std::nullopt",
+            f"{p}.kernel_size", f"{p}.dilation", f"{p}.padding_n4", f"{p}.groups", f"{p}.enable_bias",
+            f"{p}.compute_kernel_config"]
+    return f"{AUTO}(\n" + ",\n".join(indent + a for a in args) + ")"
+
+
+def gen_adversarial_round2_b():
+    """Round 2 (b): the code structure around the threaded function and the call sites: callers the
+    threading has to find or resolve (a template in a `.tpp`, a lambda that receives the kernel, an
+    init-capture named `stride`, a capture list, a function pointer, a namespace alias, a header inline
+    function), the threading target's signature spelled differently (trailing return type, unnamed
+    parameters, an attribute), and call sites in unusual statements or next to misleading text."""
+    # 1. A template caller whose body lives in a `.tpp` included at the end of the header (tt-metal has
+    #    .tpp files, e.g. tt_metal/api/tt-metalium/experimental/fabric/topology_solver.tpp).
+    e = Edit("rev-7136")
+    e.sub(CH, "}  // namespace ttnn::operations::conv\n",
+          "// Auto-shard for any parameter block with a conv's geometry (DRAM slices, tests).\n"
+          "template <typename ConvParams>\n"
+          "Conv2dConfig auto_shard_for(const ConvParams& p, uint32_t output_height, uint32_t output_width);\n\n"
+          "}  // namespace ttnn::operations::conv\n\n#include \"conv2d_auto_shard.tpp\"\n")
+    e.add(AUTO_SHARD_TPP, HEADER_LINE + "\n#pragma once\n\nnamespace ttnn::operations::conv {\n\n"
+          "template <typename ConvParams>\n"
+          "Conv2dConfig auto_shard_for(const ConvParams& p, uint32_t output_height, uint32_t output_width) {\n"
+          f"    return {_params_call('p')};\n}}\n\n}}  // namespace ttnn::operations::conv\n")
+    e.sub(CU, "static Conv2dSliceConfig determine_conv2d_slice_config(",
+          "// One slice covering the whole output: what auto-shard picks without slicing.\n"
+          "[[maybe_unused]] static Conv2dConfig unsliced_auto_shard(const ConvDRAMParamters& params) {\n"
+          "    return auto_shard_for(params, params.output_height, params.output_width);\n}\n\n"
+          "static Conv2dSliceConfig determine_conv2d_slice_config(")
+    yield Case("adv2b-tpp-template-caller", "extra: adversarial callers and call sites (round 2)", e.files,
+               "migrate", {CU: [SITE1, SITE2]}, thread_args=frozenset({"stride", "params.stride", "p.stride"}),
+               note="a function template in conv2d_auto_shard.tpp (included by conv2d_utils.hpp) calls auto-shard "
+                    "with `p.kernel_size`: it must get `p.stride` too (or the run refuses)")
+
+    # 2. The same kind of file holding a call of the estimate itself.
+    e = Edit("rev-7136")
+    e.sub(CH, "}  // namespace ttnn::operations::conv\n",
+          "// Halo elements of one slice of any parameter block with a conv's geometry.\n"
+          "template <typename ConvParams>\n"
+          "uint32_t slice_halo_elems(const ConvParams& p, const std::array<uint32_t, 2>& shard, uint32_t h, "
+          "uint32_t w);\n\n"
+          "}  // namespace ttnn::operations::conv\n\n#include \"conv2d_auto_shard.tpp\"\n")
+    e.add(AUTO_SHARD_TPP, HEADER_LINE + "\n#pragma once\n\nnamespace ttnn::operations::conv {\n\n"
+          "template <typename ConvParams>\n"
+          "uint32_t slice_halo_elems(const ConvParams& p, const std::array<uint32_t, 2>& shard, uint32_t h, "
+          "uint32_t w) {\n"
+          "    return estimate_halo_output_elems(shard, p.batch_size, h, w, p.kernel_size, p.dilation, p.padding_n4);\n"
+          "}\n\n}  // namespace ttnn::operations::conv\n")
+    e.sub(CU, "static Conv2dSliceConfig determine_conv2d_slice_config(",
+          "// Halo of a whole-input slice (for the log of an unsliced run).\n"
+          "[[maybe_unused]] static uint32_t unsliced_halo_elems(const ConvDRAMParamters& params, "
+          "const std::array<uint32_t, 2>& shard) {\n"
+          "    return slice_halo_elems(params, shard, params.input_height, params.input_width);\n}\n\n"
+          "static Conv2dSliceConfig determine_conv2d_slice_config(")
+    yield Case("adv2b-tpp-estimate-call", "extra: adversarial callers and call sites (round 2)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               note="a function template in conv2d_auto_shard.tpp calls the estimate: it must be migrated (with "
+                    "`p.stride`) or the run refused; deleting the estimate leaves it dangling")
+
+    # 3. get_opt_block_config picks the layout through a lambda that receives the kernel, called for the folded
+    #    conv ({1, 1} kernel, folded input: stride {1, 1}) or the unfolded one (`stride`).
+    e = Edit("rev-7136")
+    call = _prep_auto_shard_call(e)
+    inner = call.replace("    conv_config = " + AUTO + "(\n", "        return " + AUTO + "(\n")
+    for old, new in (("        mm_conv,\n", "        is_matmul,\n"), ("        in_channels,\n", "        channels,\n"),
+                     ("        kernel_size[1],\n", "        kernel[1],\n"), ("        input_height,\n", "        height,\n"),
+                     ("        input_width,\n", "        width,\n"), ("        kernel_size,\n", "        kernel,\n")):
+        assert inner.count(old) == 1, old
+        inner = inner.replace(old, new)
+    inner = "".join(("    " + ln) if ln.startswith("        ") and not ln.startswith("        return") else ln
+                    for ln in inner.splitlines(keepends=True))
+    e.sub(PREP, call,
+          "    // Auto-shard for the conv the weights are laid out for: the folded one when folding applies.\n"
+          "    const auto pick_layout = [&](bool is_matmul, const std::array<uint32_t, 2>& kernel, uint32_t channels,\n"
+          "                                 uint32_t height, uint32_t width) {\n"
+          + inner +
+          "    };\n"
+          "    if (conv_config.enable_kernel_stride_folding && stride == kernel_size &&\n"
+          "        padding == std::array<uint32_t, 4>{0, 0, 0, 0}) {\n"
+          "        // A folded conv is a 1x1, stride-1 conv over the folded input.\n"
+          "        conv_config = pick_layout(\n"
+          "            true, {1, 1}, in_channels * stride[0] * stride[1], input_height / stride[0], "
+          "input_width / stride[1]);\n"
+          "    } else {\n"
+          "        conv_config = pick_layout(mm_conv, kernel_size, in_channels, input_height, input_width);\n"
+          "    }\n")
+    yield Case("adv2b-lambda-kernel-param-folded", "extra: adversarial callers and call sites (round 2)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               checks=[threaded_arg_in(PREP, "get_opt_block_config", forbidden=frozenset({"stride"}),
+                                       what="the lambda runs for the folded conv too ({1, 1} kernel, folded input, "
+                                            "stride {1, 1}); `stride` is only the unfolded conv's stride")],
+               note="get_opt_block_config calls auto-shard inside a lambda that takes the kernel and input as "
+                    "parameters; it is called with the folded geometry ({1, 1} kernel) or the unfolded one, so no "
+                    "single name in the lambda is the conv's stride")
+
+    # 4. conv2d_L1's auto-shard call moves into a lambda whose init-capture `stride = orig_stride` (for the log)
+    #    hides the (folded) stride parameter.
+    e = Edit("rev-7136")
+    block = _l1_auto_shard_block(e)
+    call = block[len(L1_AUTO_IF):block.rindex("    }\n")]
+    _in_function(e, CONV2D, "conv2d_L1", block,
+                 "    // Auto-shard, logged with the stride the caller asked for (before any folding).\n"
+                 "    const auto pick_shard_layout = [&, stride = orig_stride]() {\n"
+                 "        log_debug(tt::LogOp, \"conv2d_L1: auto-shard for requested stride {}\", stride);\n"
+                 + _indented(call, 4) +
+                 "    };\n" + L1_AUTO_IF + "        pick_shard_layout();\n    }\n")
+    yield Case("adv2b-init-capture-shadows-stride", "extra: adversarial callers and call sites (round 2)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | FOLDED_STRIDE,
+               checks=[threaded_arg_in(CONV2D, "conv2d_L1", allowed=FOLDED_STRIDE,
+                                       what="in the lambda `stride` is the init-capture `stride = orig_stride` "
+                                            "(the unfolded stride) while the kernel and input passed are folded")],
+               note="conv2d_L1 calls auto-shard inside `[&, stride = orig_stride]() {...}`: there `stride` is the "
+                    "requested stride; the folded kernel/input need the folded stride")
+
+    # 5. The `using sliding_window::SlidingWindowConfig;` of conv2d_utils.cpp moves into a nested `detail`
+    #    namespace (the rest of the file spells the type qualified): it is not visible at either site.
+    e = Edit("rev-7136")
+    e.sub(CU, "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;\n"
+              "using sliding_window::SlidingWindowConfig;\n",
+          "namespace ttnn::operations::conv {\nusing sliding_window::ParallelConfig;\n\n"
+          "namespace detail {\nusing sliding_window::SlidingWindowConfig;\n\n"
+          "// The window of a conv alone: kernel and dilation, nothing about its input.\n"
+          "[[maybe_unused]] static SlidingWindowConfig window_only(\n"
+          "    const std::array<uint32_t, 2>& kernel_size, const std::array<uint32_t, 2>& dilation) {\n"
+          "    return SlidingWindowConfig{.window_hw = {kernel_size[0], kernel_size[1]},\n"
+          "                               .dilation_hw = {dilation[0], dilation[1]}};\n}\n"
+          "}  // namespace detail\n")
+    e.sub(CU, "        SlidingWindowConfig sliding_window_config{",
+          "        sliding_window::SlidingWindowConfig sliding_window_config{", count=2)
+    e.sub(CU, "    const SlidingWindowConfig& sliding_window_config,",
+          "    const sliding_window::SlidingWindowConfig& sliding_window_config,")
+    yield Case("adv2b-using-in-nested-namespace", "extra: adversarial callers and call sites (round 2)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="`using sliding_window::SlidingWindowConfig;` sits in `namespace detail` only; the sites are in "
+                    "ttnn::operations::conv, where the type must be spelled `sliding_window::SlidingWindowConfig`")
+
+    # 6. conv2d_L1's auto-shard call in a lambda with an explicit capture list that has no `stride`.
+    e = Edit("rev-7136")
+    block = _l1_auto_shard_block(e)
+    call = block[len(L1_AUTO_IF):block.rindex("    }\n")]
+    _in_function(e, CONV2D, "conv2d_L1", block,
+                 "    const auto pick_shard_layout = [&conv_config, &input_tensor, &kernel_size, &dilation, &padding_n4,\n"
+                 "                                    &compute_config, &bias_tensor, device, mm_conv, batch_size,\n"
+                 "                                    in_channels, out_channels, output_height, output_width,\n"
+                 "                                    input_height, input_width, output_dtype, groups]() {\n"
+                 + _indented(call, 4) +
+                 "    };\n" + L1_AUTO_IF + "        pick_shard_layout();\n    }\n")
+    yield Case("adv2b-explicit-capture-caller", "extra: adversarial callers and call sites (round 2)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="conv2d_L1 calls auto-shard inside a lambda whose explicit capture list lacks `stride`: passing "
+                    "`stride` there needs it captured (or a refusal)")
+
+    # 7. conv2d_DRAM calls auto-shard through a function pointer held in a local.
+    e = Edit("rev-7136")
+    text = e.text(CONV2D)
+    a = text.index("        conv_config = " + AUTO + "(\n", text.index("Tensor conv2d_DRAM("))
+    dram_call = text[a:text.index(");\n", a) + 3]
+    e.sub(CONV2D, dram_call, dram_call.replace(AUTO + "(", "auto_shard(", 1))
+    e.sub(CONV2D, "    Tensor input_tensor = input_tensor_;\n    fold_input_tensor_if_required(",
+          "    Tensor input_tensor = input_tensor_;\n"
+          "    // One name for the layout picker, so a test build can point it at a fake.\n"
+          "    const auto auto_shard = &" + AUTO + ";\n"
+          "    fold_input_tensor_if_required(")
+    yield Case("adv2b-function-pointer-caller", "extra: adversarial callers and call sites (round 2)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               note="conv2d_DRAM calls auto-shard through `const auto auto_shard = &determine_conv_config_for_auto_"
+                    "shard;`: the call through the pointer needs the new argument too")
+
+    # 8. prepare_conv2d_weights.cpp calls it through a namespace alias.
+    e = Edit("rev-7136")
+    e.sub(PREP, "using sliding_window::ParallelConfig;\n",
+          "using sliding_window::ParallelConfig;\nnamespace cu = ttnn::operations::conv;\n")
+    e.sub(PREP, "    conv_config = " + AUTO + "(\n", "    conv_config = cu::" + AUTO + "(\n")
+    yield Case("adv2b-namespace-alias-caller", "extra: adversarial callers and call sites (round 2)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="get_opt_block_config calls `cu::determine_conv_config_for_auto_shard(...)` with "
+                    "`namespace cu = ttnn::operations::conv;`")
+
+    # 9. The definition has a trailing return type; the header declaration is `[[nodiscard]]` with unnamed
+    #    parameters.
+    e = Edit("rev-7136")
+    e.sub(CU, "Conv2dConfig " + AUTO + "(\n    const Conv2dConfig& conv_config,\n",
+          "auto " + AUTO + "(\n    const Conv2dConfig& conv_config,\n")
+    e.sub(CU, "    const DeviceComputeKernelConfig& compute_config) {\n    // A layout picked by the caller is kept as is.\n",
+          "    const DeviceComputeKernelConfig& compute_config) -> Conv2dConfig {\n"
+          "    // A layout picked by the caller is kept as is.\n")
+    t = e.text(CH)
+    a = t.index("Conv2dConfig " + AUTO + "(")
+    decl = t[a:t.index(");\n", a) + 3]
+    e.sub(CH, decl, "[[nodiscard]]\n" + re.sub(r"(\S) \w+(,\n|\);)", r"\1\2", decl))
+    yield Case("adv2b-trailing-return-unnamed-decl", "extra: adversarial callers and call sites (round 2)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="auto-shard is defined as `auto determine_conv_config_for_auto_shard(...) -> Conv2dConfig` and "
+                    "declared `[[nodiscard]]` with unnamed parameters")
+
+    # 10. An inline function in the header calls it on a parameter block named `slice`.
+    e = Edit("rev-7136")
+    e.sub(CH, "uint32_t estimate_halo_output_elems(",
+          "// Auto-shard for one DRAM slice's parameter block.\n"
+          "inline Conv2dConfig auto_shard_for_slice(\n"
+          "    const ConvDRAMParamters& slice, uint32_t output_height, uint32_t output_width) {\n"
+          f"    return {_params_call('slice')};\n}}\n\n"
+          "uint32_t estimate_halo_output_elems(")
+    yield Case("adv2b-header-inline-caller", "extra: adversarial callers and call sites (round 2)", e.files,
+               "migrate", {CU: [SITE1, SITE2]}, thread_args=frozenset({"stride", "params.stride", "slice.stride"}),
+               note="an inline function in conv2d_utils.hpp calls auto-shard with `slice.kernel_size`")
+
+    # 11. Site 1 as the body of an `if` without braces.
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_CALL,
+          "        // A matmul conv reads its input in place: no halo.\n"
+          "        uint32_t approx_input_size_per_core = 0;\n"
+          "        if (!is_mm_conv)\n"
+          "            approx_input_size_per_core = estimate_halo_output_elems(\n"
+          f"                {SITE1_ARGS});\n")
+    yield Case("adv2b-braceless-if-site", "extra: adversarial callers and call sites (round 2)", e.files, "migrate",
+               {CU: [SITE1, SITE2]}, note="site 1 is the whole body of `if (!is_mm_conv)` (no braces)")
+
+    # 12. Site 1's height argument differs between #ifdef branches inside the argument list.
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_CALL,
+          SITE1_HEAD + "            halo_input_shard_shape,\n            batch_size,\n"
+          "#ifdef TTNN_HALO_TILE_ROWS\n"
+          "            tt::round_up(input_height, tt::constants::TILE_HEIGHT),\n"
+          "#else\n"
+          "            input_height,\n"
+          "#endif\n"
+          "            input_width,\n            kernel_size,\n            dilation,\n            padding);\n")
+    yield Case("adv2b-pp-split-estimate-args", "extra: adversarial callers and call sites (round 2)", e.files,
+               "refuse", {CU: [SITE1, SITE2]}, defines=((), ("-DTTNN_HALO_TILE_ROWS",)),
+               note="site 1's height argument is chosen by #ifdef/#else inside the argument list")
+
+    # 13. A raw string literal next to site 1 spells an estimate call, a `//`, quotes and `stride`.
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_CALL,
+          "        // Kept for `--explain`; the text names the formula, it is not code.\n"
+          "        static constexpr const char* halo_formula = R\"md(estimate_halo_output_elems(shard, n, h, w, k, d, "
+          "p) =\n"
+          "    (rows + (d*k - 1) * repeats) * (w + pad) * C   // \"approx\", ignores the stride)md\";\n"
+          + SITE1_CALL +
+          "        log_trace(tt::LogOp, \"{}\", halo_formula);\n")
+    yield Case("adv2b-raw-string-near-site", "extra: adversarial callers and call sites (round 2)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="a multi-line raw string literal right before site 1 spells `estimate_halo_output_elems(`, "
+                    "`//`, quotes and `stride`")
+
+    # 14. Site 1 as the condition declaration of an `if` whose init-statement declares the padding it uses.
+    e = Edit("rev-7136")
+    e.sub(CU, SITE1_CALL + "\n", "")
+    e.sub(CU, SITE1_LOG_FMT, "            \"L1 usage for {}: Input {}, Output {}, CBs {}\",\n")
+    e.sub(CU, SITE1_LOG_LAST, "            l1_usage.CB_allocation_size);\n")
+    e.sub(CU, SITE1_ADD,
+          "        // A matmul conv reads no padding, so its halo has none either.\n"
+          "        if (const std::array<uint32_t, 4> halo_padding =\n"
+          "                is_mm_conv ? std::array<uint32_t, 4>{0, 0, 0, 0} : padding;\n"
+          "            const uint32_t approx_input_size_per_core = estimate_halo_output_elems(\n"
+          "                halo_input_shard_shape, batch_size, input_height, input_width, kernel_size, dilation, "
+          "halo_padding)) {\n"
+          "            l1_usage.tensor_allocation_size += approx_input_size_per_core * input_datum_size;\n"
+          "        }\n")
+    yield Case("adv2b-if-init-declares-padding", "extra: adversarial callers and call sites (round 2)", e.files,
+               "refuse", {CU: [with_(SITE1, padding=one_of("halo_padding", "{halo_padding[0], halo_padding[1], "
+                                                           "halo_padding[2], halo_padding[3]}")), SITE2]},
+               note="`if (const std::array<uint32_t, 4> halo_padding = ...; const uint32_t approx = estimate(..., "
+                    "halo_padding))`: a config built before the `if` cannot see halo_padding")
+
+
 def gen_controls():
     """The unmodified fixtures: the yardstick for everything above."""
     for rev in ("rev-7136", "rev-45ec", "rev-5702"):
@@ -1588,7 +1870,7 @@ def gen_controls():
 GENERATORS = (gen_controls, gen_pair_stride, gen_expression_args, gen_case_label, gen_loops, gen_macro, gen_ifelse,
               gen_stride_not_conv_stride, gen_stride_other_name, gen_pool, gen_same_config_name, gen_truncated,
               gen_defaults_overloads, gen_extra, gen_adversarial_locals, gen_adversarial_wrong,
-              gen_adversarial_round2_a)
+              gen_adversarial_round2_a, gen_adversarial_round2_b)
 
 
 def cases() -> list[Case]:
