@@ -97,6 +97,21 @@ def test_explicit_capture_list_lets_only_its_names_through():
     assert "params" not in scope and "a" not in scope and "x" not in scope
 
 
+def test_an_init_capture_declares_its_own_name():
+    """`[&, stride = orig_stride]` declares a `stride` of the lambda that hides the enclosing function's
+    (adversarial round 2: the tool once passed the outer `stride` from inside such a lambda)."""
+    src = parse("""int f(int stride, int orig_stride) {
+    auto pick = [&, stride = orig_stride, &k = orig_stride]() { return HERE(stride); };
+    return pick();
+}
+""")
+    scope = scope_at(src, call_named(src, "HERE"))
+    seen = scope.get("stride")
+    assert seen.kind == "init-capture" and seen.initializer == "orig_stride" and seen.type_text == "auto"
+    assert scope.get("k").type_text == "auto&"
+    assert scope.get("orig_stride").kind == "parameter"
+
+
 def test_for_init_declarations_are_visible_in_the_body():
     src = parse(SCOPE)
     assert "i" in scope_at(src, call_named(src, "LOOP"))

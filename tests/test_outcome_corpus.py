@@ -20,11 +20,6 @@ pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not ins
 # auto-shard `stride` parameter fed the unfolded stride next to a folded kernel at a revision no spec folds at.
 KNOWN_WRONG: set[str] = {
     "adv2a-min-cap-beyond-specs", "adv2a-existing-param-gets-orig-stride",
-    # Adversarial round 2 (b): a template in a `.tpp` file (calling auto-shard, or the estimate itself), auto-shard
-    # called in a lambda whose kernel parameter is `{1, 1}` at one of its calls, an init-capture `stride =
-    # orig_stride` hiding the stride parameter, a `using` of the config type only inside a nested namespace.
-    "adv2b-tpp-template-caller", "adv2b-tpp-estimate-call", "adv2b-lambda-kernel-param-folded",
-    "adv2b-init-capture-shadows-stride", "adv2b-using-in-nested-namespace",
 }  # a new wrong outcome fails this test
 
 CASES = {c.id: c for c in oc.cases()}

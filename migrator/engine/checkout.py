@@ -20,7 +20,8 @@ from migrator.engine.gitcmd import run_git, start_git
 # The one list of C and C++ file suffixes: translation units (what a compile database compiles) and
 # headers. Every scan, the formatter and the compile check use these.
 SOURCE_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++", ".C", ".c")
-HEADER_SUFFIXES = (".hpp", ".hh", ".hxx", ".h", ".ipp", ".inl")
+# `.tpp`, `.tcc`, `.txx`: template bodies a header includes (tt-metal has `.tpp` files), C++ like any header
+HEADER_SUFFIXES = (".hpp", ".hh", ".hxx", ".h", ".ipp", ".inl", ".tpp", ".tcc", ".txx")
 CPP_SUFFIXES = SOURCE_SUFFIXES + HEADER_SUFFIXES
 SKIP_DIRS = {".git", ".hg", ".svn", "build", "node_modules", "__pycache__", ".cache"}
 

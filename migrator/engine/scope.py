@@ -21,7 +21,7 @@ from migrator.engine.source import SourceFile
 @dataclass(frozen=True)
 class Name:
     name: str
-    kind: str  # parameter | lambda-parameter | local | structured-binding | namespace-variable
+    kind: str  # parameter | lambda-parameter | init-capture | local | structured-binding | namespace-variable
     type_text: str
     path: str
     line: int
@@ -145,6 +145,8 @@ def scope_at(src: SourceFile, point: ts.Node) -> Scope:
             lambdas.append(anc)
             for p in cpp.parameters(anc):
                 add(Name(p.name, "lambda-parameter", p.type_text, src.path, src.line(p.node), declaration=p.node))
+            for n in _init_captures(src, anc):  # `[stride = orig_stride]` declares a `stride` of its own
+                add(n)
             cap = cpp.lambda_capture(anc)
             if cap.default is None:
                 allowed = set(cap.explicit)
@@ -164,6 +166,24 @@ def scope_at(src: SourceFile, point: ts.Node) -> Scope:
                         add(replace(n, kind="namespace-variable"))
         child = anc
     return Scope(names, function, lambdas)
+
+
+def _init_captures(src: SourceFile, lam: ts.Node) -> list[Name]:
+    """The variables a lambda's init-captures declare (`[&, stride = orig_stride]`): locals of the
+    lambda, initialized where the lambda is written, hiding any outer name."""
+    spec = lam.child_by_field_name("captures")
+    out = []
+    for c in cpp.named_children(spec) if spec is not None else []:
+        if c.type != "lambda_capture_initializer":
+            continue
+        left, right = c.child_by_field_name("left"), c.child_by_field_name("right")
+        if left is None:
+            continue
+        by_ref = c.prev_sibling is not None and c.prev_sibling.type == "&" or cpp.text(c).lstrip().startswith("&")
+        out.append(Name(cpp.text(left), "init-capture", "auto&" if by_ref else "auto", src.path, src.line(c),
+                        initializer=cpp.text(right) if right is not None else None, initializer_node=right,
+                        declaration=c))
+    return out
 
 
 PREPROC_BRANCHES = ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else")

@@ -46,11 +46,19 @@ def _type_visible_unqualified(site: Site) -> bool:
     if b"using" not in site.src.data:
         return False
     for n in _namespace_scope_nodes(site.src.root):
-        if n.type in ("using_declaration", "alias_declaration") and n.start_byte < site.call.start_byte:
+        if n.type in ("using_declaration", "alias_declaration") and n.start_byte < site.call.start_byte \
+                and _encloses_namespaces(n, site.call):
             t = cpp.text(n)
             if t.rstrip(";").strip().endswith("::" + names.CONFIG_TYPE) or "namespace" in t and "sliding_window" in t:
                 return True
     return False
+
+
+def _encloses_namespaces(decl, at) -> bool:
+    """Every namespace ``decl`` sits in also holds ``at``: a `using` inside a nested namespace that
+    has closed before ``at`` (`namespace detail { using ...; }`) is not visible there."""
+    return all(ns.start_byte <= at.start_byte < ns.end_byte for ns in cpp.ancestors(decl)
+               if ns.type == "namespace_definition")
 
 
 def _namespace_scope_nodes(root):

@@ -202,9 +202,23 @@ def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tu
     if body is None or not kernel:
         return ranked
     signatures = _signatures(site_like.project, site_like.src)
+    points = [site_like.point]
+    declared = site_like.scope.get(kernel)
+    if declared is not None and declared.kind == "lambda-parameter":
+        # The kernel is what each call of the enclosing lambda passes: it must be one variable, and the
+        # stride must travel with it at every call (a lambda run for the folded conv with `{1, 1}` and
+        # for the unfolded one with `kernel_size` describes two convs, and no one name is both strides).
+        passed = _lambda_arguments(declared, body)
+        roots = {dataflow.root_identifier(a) if dataflow.identifiers_in(a) else "" for a, _ in passed}
+        if not passed or len(roots) != 1 or "" in roots:
+            shown = ", ".join(f"`{' '.join(cpp.text(a).split())}`" for a, _ in passed) or "no call of it here"
+            raise UnresolvedBinding(f"{where}: the kernel `{kernel}` is a parameter of a lambda whose calls pass "
+                                    f"{shown}: the stride of the conv each call describes is not one name here; "
+                                    "pass it explicitly and rerun")
+        kernel, points = roots.pop(), [call for _, call in passed]
 
     def writers(name: str) -> frozenset[int]:
-        return dataflow.writers_before(body, name, site_like.point, signatures)
+        return frozenset().union(*(dataflow.writers_before(body, name, pt, signatures) for pt in points))
 
     want = writers(kernel)
     if not want:
@@ -216,6 +230,27 @@ def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tu
             f"({', '.join(f'`{e.text}`' for _, e in ranked)}), so none is known to be this conv's stride; "
             "pass it explicitly and rerun")
     return paired
+
+
+def _lambda_arguments(param, body: ts.Node) -> list[tuple[ts.Node, ts.Node]]:
+    """(argument, call) for every call in `body` of the named lambda that declares `param`, the
+    argument being the one at that parameter's position; [] when the lambda has no name or a call
+    passes fewer arguments."""
+    lam = cpp.enclosing(param.declaration, "lambda_expression") if param.declaration is not None else None
+    holder = lam.parent if lam is not None else None
+    if holder is None or holder.type != "init_declarator":
+        return []
+    name = cpp.text(cpp.declarator_name(holder.child_by_field_name("declarator")) or holder)
+    index = next((i for i, p in enumerate(cpp.parameters(lam)) if p.name == param.name), None)
+    out = []
+    for n in cpp.walk(body):
+        fn = n.child_by_field_name("function") if n.type == "call_expression" else None
+        if fn is not None and fn.type == "identifier" and cpp.text(fn) == name:
+            args = [a for a in cpp.arguments(n) if a.type != "comment"]
+            if index is None or index >= len(args):
+                return []
+            out.append((args[index], n))
+    return out
 
 
 def _signatures(project: Project, src: SourceFile):
@@ -269,7 +304,7 @@ def stride_candidates(site_like, kernel_node: ts.Node) -> list[tuple[int, Expr]]
     scalars = {n.name for n in scope.names() if n.kind in parameter and names.STRIDE_SCALAR_NAME.fullmatch(n.name)
                and shape_of(n.type_text).kind == "scalar"}
     for n in scope.names():
-        if n.kind in ("local", "namespace-variable") and n.initializer_node is not None:
+        if n.kind in ("local", "init-capture", "namespace-variable") and n.initializer_node is not None:
             init = " ".join(cpp.text(n.initializer_node).split())
             if init in sources:
                 typed = n.type_text if bare_type(n.type_text) != "auto" else sources[init].type_text
