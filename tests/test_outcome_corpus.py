@@ -16,11 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not ins
 
 # Cases the tool currently gets wrong (exit 0 with a tree that does not compile or computes another size,
 # a mention left behind, ...). `python benchmarks/outcome_corpus.py` prints each one's reason.
-# Adversarial round 2 (a): a cap no checked spec reaches (`std::min(input_height, 4096u)`), and an existing
-# auto-shard `stride` parameter fed the unfolded stride next to a folded kernel at a revision no spec folds at.
-KNOWN_WRONG: set[str] = {
-    "adv2a-min-cap-beyond-specs", "adv2a-existing-param-gets-orig-stride",
-}  # a new wrong outcome fails this test
+KNOWN_WRONG: set[str] = set()  # none today; a new wrong outcome fails this test
 
 CASES = {c.id: c for c in oc.cases()}
 

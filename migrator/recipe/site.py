@@ -10,7 +10,7 @@ import tree_sitter as ts
 
 from migrator.engine import cpp, dataflow
 from migrator.engine.cpptypes import UNKNOWN, TypeShape, element, shape_of
-from migrator.engine.locate import Occurrence
+from migrator.engine.locate import Occurrence, find_occurrences
 from migrator.engine.project import Project
 from migrator.engine.scope import Scope, StructDef, bare_type, scope_at
 from migrator.engine.source import SourceFile
@@ -182,7 +182,43 @@ def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
         where = f"{site_like.src.path}:{site_like.src.line(kernel_node)}"
         raise UnresolvedBinding(f"{where}: more than one value could be the convolution stride "
                                 f"({', '.join(f'`{t}`' for t in top)}); pass it explicitly and rerun")
-    return next(iter(top.values()))
+    chosen = next(iter(top.values()))
+    _callers_pair_it_with_the_kernel(site_like, kernel_node, chosen)
+    return chosen
+
+
+def _callers_pair_it_with_the_kernel(site_like, kernel_node: ts.Node, chosen: Expr) -> None:
+    """Where both the kernel and the chosen stride are parameters of the enclosing function (a branch
+    that already passes the stride in), their values are what each caller passes: at every call the
+    stride argument must travel with the kernel argument, as a threaded one must
+    (`_travelling_with_the_kernel`).  A caller that folds the kernel but passes the stride it was
+    asked for (`orig_stride`) describes another conv than the one the halo op runs; no spec the
+    numeric check runs may fold, so this is decided from the code."""
+    fn = site_like.scope.function
+    kernel, stride = dataflow.root_identifier(kernel_node), dataflow.leading_name(chosen.text)
+    k, s = site_like.scope.get(kernel), site_like.scope.get(stride)
+    if fn is None or k is None or s is None or k.kind != "parameter" or s.kind != "parameter":
+        return
+    params = [p.name for p in cpp.parameters(fn)]
+    if kernel not in params or stride not in params:
+        return
+    ki, si = params.index(kernel), params.index(stride)
+    fname = cpp.last_name(cpp.function_name(fn))
+    for src in site_like.project.mentioning(fname):
+        for occ in find_occurrences(src, fname):
+            if occ.kind != "call":
+                continue
+            args = [a for a in cpp.arguments(occ.owner) if a.type != "comment"]
+            if max(ki, si) >= len(args):
+                continue  # a default argument: nothing this caller chose
+            view = ScopeView(site_like.project, src, occ.owner)
+            passed = Expr(" ".join(cpp.text(args[si]).split()), f"{occ.path}:{occ.line}", chosen.type_text)
+            try:
+                _travelling_with_the_kernel(view, args[ki], [(OP_PARAMETER, passed)])
+            except UnresolvedBinding as exc:
+                raise UnresolvedBinding(f"{occ.path}:{occ.line}: {fname} is passed `{passed.text}` as its stride "
+                                        f"`{stride}` next to the kernel `{' '.join(cpp.text(args[ki]).split())}`: "
+                                        f"{str(exc).split(': ', 1)[-1]}") from None
 
 
 def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tuple[int, Expr]]):
