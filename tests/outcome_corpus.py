@@ -2261,6 +2261,85 @@ def gen_adversarial_round3_b():
                note="dilation, padding, groups, enable_bias and compute_config have defaults; get_opt_block_config "
                     "passes nothing after kernel_size (the stride goes right after it, before the defaults)")
 
+    # 13. conv2d_DRAM sizes width slices on the transposed image (the slicing code walks rows): kernel,
+    #     dilation, padding and extents go in swapped, so must the stride.
+    e = Edit("rev-7136")
+    t = e.text(CONV2D)
+    a = t.index("    if (!conv_config.shard_layout.has_value()) {\n", t.index("Tensor conv2d_DRAM("))
+    dblock = t[a:t.index("\n    }\n", a) + len("\n    }\n")]
+    dcall = dblock[len("    if (!conv_config.shard_layout.has_value()) {\n"):dblock.rindex("    }\n")]
+    dswapped = _auto_shard_call_lines(dcall, {
+        "            output_height,\n            output_width,\n":
+            "            output_width,\n            output_height,\n",
+        "            kernel_size[1],\n": "            kernel_size[0],\n",
+        "            input_height,\n            input_width,\n": "            input_width,\n            input_height,\n",
+        "            kernel_size,\n": "            std::array<uint32_t, 2>{kernel_size[1], kernel_size[0]},\n",
+        "            dilation,\n": "            std::array<uint32_t, 2>{dilation[1], dilation[0]},\n",
+        "            padding_n4,\n":
+            "            std::array<uint32_t, 4>{padding_n4[2], padding_n4[3], padding_n4[0], padding_n4[1]},\n"})
+    e.sub(CONV2D, dblock,
+          "    if (!conv_config.shard_layout.has_value() &&\n"
+          "        dram_slice_config.slice_type == Conv2dSliceConfig::SliceType::DRAM_WIDTH) {\n"
+          "        // Width slices are column strips of the image: size them as row strips of the transposed image.\n"
+          + dswapped +
+          "    } else if (!conv_config.shard_layout.has_value()) {\n" + dcall + "    }\n")
+    yield Case("adv3b-dram-width-slices-transposed", "extra: adversarial callers and declarations (round 3)",
+               e.files, "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | swapped_stride,
+               checks=[threaded_calls_in(CONV2D, "conv2d_DRAM", [swapped_stride, frozenset({"stride"})],
+                                         what="the width-slice call passes the transposed geometry: its stride is "
+                                              "{stride[1], stride[0]}")],
+               note="conv2d_DRAM auto-shards DRAM_WIDTH slicing on the transposed image (kernel, dilation, padding "
+                    "and extents swapped in the call)")
+
+    # 14. Large depthwise kernels run as a vertical K x 1 pass and a horizontal 1 x K pass; conv2d_L1 sizes the
+    #     vertical one (its halo is the larger), which strides along the height only.
+    e = Edit("rev-7136")
+    block = _l1_auto_shard_block(e)
+    call = block[len(L1_AUTO_IF):block.rindex("    }\n")]
+    vertical = _auto_shard_call_lines(call, {
+        "            output_width,\n": "            input_width,\n",
+        "            kernel_size[1],\n": "            1,\n",
+        "            kernel_size,\n": "            std::array<uint32_t, 2>{kernel_size[0], 1},\n",
+        "            dilation,\n": "            std::array<uint32_t, 2>{dilation[0], 1},\n",
+        "            padding_n4,\n": "            std::array<uint32_t, 4>{padding_n4[0], padding_n4[1], 0, 0},\n"})
+    _in_function(e, CONV2D, "conv2d_L1", block,
+                 L1_AUTO_IF +
+                 "        if (groups == in_channels && kernel_size[0] >= 7 && kernel_size[1] >= 7) {\n"
+                 "            // Large depthwise kernels run as a K x 1 pass, then a 1 x K pass: the vertical pass has\n"
+                 "            // the larger halo, so it picks the layout both use.\n"
+                 + _indented(vertical, 4) +
+                 "        } else {\n" + _indented(call, 4) + "        }\n    }\n")
+    vstride = frozenset({"{stride[0], 1}", "std::array<uint32_t, 2>{stride[0], 1}"})
+    yield Case("adv3b-separable-vertical-pass", "extra: adversarial callers and declarations (round 3)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | vstride,
+               checks=[threaded_calls_in(CONV2D, "conv2d_L1", [vstride, frozenset({"stride"})],
+                                         what="the first call sizes the K x 1 vertical pass (output width = "
+                                              "input_width): it strides along the height only, {stride[0], 1}")],
+               note="conv2d_L1 sizes a large depthwise conv's vertical K x 1 pass: kernel {kernel_size[0], 1}, "
+                    "padding {top, bottom, 0, 0}, output width input_width")
+
+    # 15. The same regular-conv path of conv_transpose2d, taken for stride-1 transposed convs with large kernels
+    #     only (their zero-inserted input would be the larger one).
+    e = Edit("rev-7136")
+    e.sub(TRANSPOSE, tblock,
+          "    if (!conv_config.shard_layout.has_value() && stride[0] == 1 && stride[1] == 1 && kernel_size[0] > 7 &&\n"
+          "        kernel_size[1] > 7) {\n"
+          "        // Stride 1 inserts no zeros: a large kernel runs as a regular conv over the input itself, with the\n"
+          "        // kernel flipped and padding d * (k - 1) - p on each side (plus the output padding at the end).\n"
+          + regular +
+          "    } else if (!conv_config.shard_layout.has_value()) {\n" + tcall + "    }\n")
+    yield Case("adv3b-transpose-large-kernel-regular-path", "extra: adversarial callers and declarations (round 3)",
+               e.files, "migrate", {CU: [SITE1, SITE2]},
+               checks=[threaded_calls_in(TRANSPOSE, "conv_transpose2d",
+                                         [frozenset({"stride"}) | UNIT_STRIDE, frozenset({"stride"}) | UNIT_STRIDE]),
+                       argument_kept(TRANSPOSE, "conv_transpose2d", 0, 17,
+                                     what="the large-kernel stride-1 path sizes a regular conv over the unexpanded "
+                                          "input: its halo is padded by d(k - 1) - p, not {0, 0, 0, 0}")],
+               note="as adv3b-transpose-stride1-regular-path, the regular-conv call taken only for kernels larger "
+                    "than 7x7")
+
 
 def gen_controls():
     """The unmodified fixtures: the yardstick for everything above."""

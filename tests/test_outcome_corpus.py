@@ -23,6 +23,12 @@ KNOWN_WRONG: set[str] = {
     # Round 3 (b): a caller passes the kernel/extents swapped (width-only 1D conv sized as a height-only one) and
     # is given the unswapped `stride` (the specs have no H == 1 conv and only square strides).
     "adv3b-swapped-1d-geometry",
+    # Round 3 (b): the vertical K x 1 pass of a large depthwise kernel ({kernel_size[0], 1}) is given `stride`, not
+    # {stride[0], 1} (no spec has a 7x7 depthwise conv).
+    "adv3b-separable-vertical-pass",
+    # Round 3 (b): conv_transpose2d's regular-conv path (input itself, padding d(k-1)-p) gets {1, 1} and its padding
+    # replaced by {0, 0, 0, 0} because the function also builds a transposed halo (no spec has a kernel > 7).
+    "adv3b-transpose-large-kernel-regular-path",
 }  # a new wrong outcome fails this test
 
 CASES = {c.id: c for c in oc.cases()}
