@@ -1860,6 +1860,487 @@ def gen_adversarial_round2_b():
                     "halo_padding))`: a config built before the `if` cannot see halo_padding")
 
 
+# ---- adversarial round 3 (b): callers and declarations of the threaded function ---------------
+
+UNIT_STRIDE = frozenset({"{1, 1}", "std::array<uint32_t, 2>{1, 1}"})
+
+
+def threaded_calls_in(rel: str, fn: str, per_call: list[frozenset[str]], what: str = "") -> Callable:
+    """A check: the auto-shard calls of function `fn` of `rel`, in text order, pass one of `per_call[i]` for the
+    threaded stride (nothing is checked when no parameter was threaded)."""
+    def check(case: Case, before: dict, after: dict) -> str | None:
+        if CH not in after or auto_shard_params(after[CH].decode()) == auto_shard_params(before[CH].decode()):
+            return None
+        got = [a for f, a in threaded_by_function(before, after, rel) if f == fn]
+        if len(got) != len(per_call):
+            return f"{rel}:{fn}: {len(got)} auto-shard calls after the migration, expected {len(per_call)}"
+        for i, (a, allowed) in enumerate(zip(got, per_call)):
+            if a not in {norm(x) for x in allowed}:
+                return (f"{rel}:{fn}: call {i + 1} is given {a!r} for the stride, expected one of {sorted(allowed)} "
+                        f"({what})")
+        return None
+    return check
+
+
+def argument_kept(rel: str, fn: str, call_index: int, before_index: int, what: str = "") -> Callable:
+    """A check: argument `before_index` (an index into the call before the migration) of the `call_index`-th
+    auto-shard call of `fn` in `rel` is still passed, spelled the same, after the migration."""
+    def calls_in(text: str) -> list[list[str]]:
+        out = []
+        for s, o, c in _calls(text, AUTO):
+            fns = list(re.finditer(r"^[A-Za-z_][^\n;=(]*?\b(\w+)\(\n", text[:s], re.M))
+            if fns and fns[-1].group(1) == fn:
+                out.append([norm(text[x:y]) for x, y in _split_args(text, o, c)])
+        return out
+
+    def check(case: Case, before: dict, after: dict) -> str | None:
+        b = calls_in(before[rel].decode())[call_index]
+        a_all = calls_in(after[rel].decode())
+        if len(a_all) <= call_index:
+            return f"{rel}:{fn}: auto-shard call {call_index + 1} is gone"
+        a = a_all[call_index]
+        want = b[before_index]
+        if len(a) == len(b):
+            got = a[before_index]
+        else:  # one argument threaded after the kernel (index 15)
+            got = a[before_index + 1] if before_index > 15 else a[before_index]
+        if got != want:
+            return f"{rel}:{fn}: call {call_index + 1} now passes {got!r} where it passed {want!r} ({what})"
+        return None
+    return check
+
+
+RB_HEAD = """// Layouts for a residual block's main conv and its projection shortcut, which read the same input.
+[[maybe_unused]]
+static std::pair<Conv2dConfig, Conv2dConfig> residual_block_auto_shard(
+    const Tensor& input_tensor,
+    MeshDevice* device,
+    uint32_t in_channels,
+    uint32_t out_channels,
+    uint32_t batch_size,
+    uint32_t input_height,
+    uint32_t input_width,
+    std::array<uint32_t, 2> kernel_size,
+    std::array<uint32_t, 2> stride,
+    std::array<uint32_t, 4> padding_n4,
+    SHORTCUT_PARAMS,
+    const DeviceComputeKernelConfig& compute_config) {
+    const std::array<uint32_t, 2> dilation = {1, 1};
+    const uint32_t output_height =
+        conv_output_dim(input_height, padding_n4[0] + padding_n4[1], kernel_size[0], stride[0], dilation[0]);
+    const uint32_t output_width =
+        conv_output_dim(input_width, padding_n4[2] + padding_n4[3], kernel_size[1], stride[1], dilation[1]);
+    const Conv2dConfig main_config = determine_conv_config_for_auto_shard(
+        Conv2dConfig(),
+        false,
+        batch_size,
+        in_channels,
+        out_channels,
+        output_height,
+        output_width,
+        kernel_size[1],
+        input_height,
+        input_width,
+        device->compute_with_storage_grid_size(),
+        input_tensor.layout(),
+        input_tensor.dtype(),
+        input_tensor.dtype(),
+        input_tensor.memory_config(),
+        kernel_size,
+        dilation,
+        padding_n4,
+        1,
+        false,
+        compute_config);
+SHORTCUT_PRE    // The unpadded shortcut reads the same input; its output is added to the main conv's.
+    const Conv2dConfig shortcut_config = determine_conv_config_for_auto_shard(
+        Conv2dConfig(),
+        false,
+        batch_size,
+        in_channels,
+        out_channels,
+        conv_output_dim(input_height, 0, SK[0], SS[0], 1),
+        conv_output_dim(input_width, 0, SK[1], SS[1], 1),
+        SK[1],
+        input_height,
+        input_width,
+        device->compute_with_storage_grid_size(),
+        input_tensor.layout(),
+        input_tensor.dtype(),
+        input_tensor.dtype(),
+        input_tensor.memory_config(),
+        SK,
+        dilation,
+        std::array<uint32_t, 4>{0, 0, 0, 0},
+        1,
+        false,
+        compute_config);
+    return {main_config, shortcut_config};
+}
+
+"""
+CONV_OUTPUT_DIM = "static uint32_t conv_output_dim(uint32_t input, uint32_t pad_sum, uint32_t kernel, uint32_t stride, uint32_t dilation) {\n"
+AFTER_CONV_OUTPUT_DIM = "Tensor conv2d_L1(\n"
+
+
+def _residual_block(params: str, pre: str, sk: str, ss: str) -> str:
+    return (RB_HEAD.replace("    SHORTCUT_PARAMS,\n", params).replace("SHORTCUT_PRE", pre)
+            .replace("SK", sk).replace("SS", ss))
+
+
+def _auto_shard_call_lines(call: str, replace: dict[str, str]) -> str:
+    for old, new in replace.items():
+        assert call.count(old) == 1, old
+        call = call.replace(old, new)
+    return call
+
+
+def gen_adversarial_round3_b():
+    """Round 3 (b): callers of the threaded function where the value named like a stride is not the stride of
+    the conv the call describes (a second conv of the same function, a kernel read through an alias, a swapped
+    1D geometry, a regular-conv path inside conv_transpose2d, a struct of the following pool, a loop counter),
+    declarations the threading has to find (a redeclaration in a .cpp, a friend, defaults from `dilation` on,
+    a parameter under #ifdef), and callers in disabled code."""
+    # 1. A residual block sizes its main conv and its projection shortcut in one function; the shortcut's kernel
+    #    and stride are parameters of their own (`shortcut_stride` is not spelled like a conv stride).
+    e = Edit("rev-7136")
+    e.sub(CONV2D, AFTER_CONV_OUTPUT_DIM, _residual_block(
+        "    std::array<uint32_t, 2> shortcut_kernel_size,\n    std::array<uint32_t, 2> shortcut_stride,\n", "",
+        "shortcut_kernel_size", "shortcut_stride") + AFTER_CONV_OUTPUT_DIM)
+    yield Case("adv3b-second-conv-own-stride-param", "extra: adversarial callers and declarations (round 3)",
+               e.files, "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride", "shortcut_stride"}),
+               checks=[threaded_calls_in(CONV2D, "residual_block_auto_shard",
+                                         [frozenset({"stride"}), frozenset({"shortcut_stride"})],
+                                         what="the second call describes the shortcut conv: kernel "
+                                              "shortcut_kernel_size, stride shortcut_stride")],
+               note="residual_block_auto_shard calls auto-shard for the main conv (kernel_size, stride) and for the "
+                    "projection shortcut (shortcut_kernel_size, shortcut_stride): the second call must pass "
+                    "shortcut_stride")
+
+    # 2. The shortcut's geometry in a struct, its kernel passed as the member (the stride is its sibling).
+    shortcut_struct = ("// A residual block's projection shortcut (a strided 1x1 conv, usually).\n"
+                       "struct ProjectionShortcut {\n    std::array<uint32_t, 2> kernel_size;\n"
+                       "    std::array<uint32_t, 2> stride;\n};\n\n")
+    e = Edit("rev-7136")
+    e.sub(CONV2D, AFTER_CONV_OUTPUT_DIM, shortcut_struct + _residual_block(
+        "    const ProjectionShortcut& shortcut,\n", "", "shortcut.kernel_size", "shortcut.stride")
+        + AFTER_CONV_OUTPUT_DIM)
+    yield Case("adv3b-second-conv-struct-member", "extra: adversarial callers and declarations (round 3)",
+               e.files, "migrate", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride", "shortcut.stride"}),
+               checks=[threaded_calls_in(CONV2D, "residual_block_auto_shard",
+                                         [frozenset({"stride"}), frozenset({"shortcut.stride"})],
+                                         what="the second call passes shortcut.kernel_size")],
+               note="the shortcut's kernel is passed as `shortcut.kernel_size`: its stride is `shortcut.stride`")
+
+    # 3. The same, the kernel read through a reference alias first.
+    e = Edit("rev-7136")
+    e.sub(CONV2D, AFTER_CONV_OUTPUT_DIM, shortcut_struct + _residual_block(
+        "    const ProjectionShortcut& shortcut,\n",
+        "    const std::array<uint32_t, 2>& shortcut_kernel = shortcut.kernel_size;\n",
+        "shortcut_kernel", "shortcut.stride") + AFTER_CONV_OUTPUT_DIM)
+    yield Case("adv3b-second-conv-kernel-alias", "extra: adversarial callers and declarations (round 3)",
+               e.files, "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride", "shortcut.stride"}),
+               checks=[threaded_calls_in(CONV2D, "residual_block_auto_shard",
+                                         [frozenset({"stride"}), frozenset({"shortcut.stride"})],
+                                         what="the second call's kernel is `shortcut_kernel`, an alias of "
+                                              "shortcut.kernel_size; `stride` is the main conv's")],
+               note="`const auto& shortcut_kernel = shortcut.kernel_size;` is passed as the second call's kernel; "
+                    "the function's `stride` parameter is the main conv's")
+
+    # 4. conv2d_L1 auto-shards a width-only 1D conv as the equivalent height-only one: kernel, dilation, padding
+    #    and extents are passed swapped; so must the stride be.
+    e = Edit("rev-7136")
+    block = _l1_auto_shard_block(e)
+    call = block[len(L1_AUTO_IF):block.rindex("    }\n")]
+    swapped = _auto_shard_call_lines(call, {
+        "            output_height,\n            output_width,\n":
+            "            output_width,\n            output_height,\n",
+        "            kernel_size[1],\n": "            kernel_size[0],\n",
+        "            input_height,\n            input_width,\n": "            input_width,\n            input_height,\n",
+        "            kernel_size,\n": "            std::array<uint32_t, 2>{kernel_size[1], kernel_size[0]},\n",
+        "            dilation,\n": "            std::array<uint32_t, 2>{dilation[1], dilation[0]},\n",
+        "            padding_n4,\n":
+            "            std::array<uint32_t, 4>{padding_n4[2], padding_n4[3], padding_n4[0], padding_n4[1]},\n"})
+    _in_function(e, CONV2D, "conv2d_L1", block,
+                 L1_AUTO_IF +
+                 "        if (input_height == 1 && kernel_size[0] == 1) {\n"
+                 "            // A conv along the width only: shard the equivalent conv along the height (a W x 1\n"
+                 "            // image), which height sharding splits evenly.\n"
+                 + _indented(swapped, 4) +
+                 "        } else {\n" + _indented(call, 4) + "        }\n    }\n")
+    swapped_stride = frozenset({"{stride[1], stride[0]}", "std::array<uint32_t, 2>{stride[1], stride[0]}"})
+    yield Case("adv3b-swapped-1d-geometry", "extra: adversarial callers and declarations (round 3)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | swapped_stride,
+               checks=[threaded_calls_in(CONV2D, "conv2d_L1", [swapped_stride, frozenset({"stride"})],
+                                         what="the first call passes the transposed geometry (kernel "
+                                              "{kernel_size[1], kernel_size[0]}, W x H input): its stride is "
+                                              "{stride[1], stride[0]}")],
+               note="conv2d_L1 auto-shards a width-only 1D conv (input_height == 1, kernel_size[0] == 1) as the "
+                    "height-only conv with kernel, dilation, padding and extents swapped")
+
+    # 5. conv_transpose2d: a stride-1 transposed conv is a regular conv over the input itself with padding
+    #    d(k - 1) - p (+ output padding); that path keeps its padding (it is no zero-inserted input).
+    e = Edit("rev-7136")
+    t = e.text(TRANSPOSE)
+    a = t.index("    if (!conv_config.shard_layout.has_value()) {\n")
+    tblock = t[a:t.index("\n    }\n", a) + len("\n    }\n")]
+    tcall = tblock[len("    if (!conv_config.shard_layout.has_value()) {\n"):tblock.rindex("    }\n")]
+    regular = _auto_shard_call_lines(tcall, {
+        "            full_input_height,\n            full_input_width,\n":
+            "            input_height,\n            input_width,\n",
+        "            sliding_window::get_pair_n4_padding(padding),\n":
+            "            std::array<uint32_t, 4>{\n"
+            "                dilation[0] * (kernel_size[0] - 1) - padding[0],\n"
+            "                dilation[0] * (kernel_size[0] - 1) - padding[0] + output_padding[0],\n"
+            "                dilation[1] * (kernel_size[1] - 1) - padding[1],\n"
+            "                dilation[1] * (kernel_size[1] - 1) - padding[1] + output_padding[1]},\n"})
+    e.sub(TRANSPOSE, tblock,
+          "    if (!conv_config.shard_layout.has_value() && stride[0] == 1 && stride[1] == 1) {\n"
+          "        // Stride 1 inserts no zeros: the conv runs over the input itself, with the kernel flipped and\n"
+          "        // padding d * (k - 1) - p on each side (plus the output padding at the end).\n"
+          + regular +
+          "    } else if (!conv_config.shard_layout.has_value()) {\n" + tcall + "    }\n")
+    yield Case("adv3b-transpose-stride1-regular-path", "extra: adversarial callers and declarations (round 3)",
+               e.files, "migrate", {CU: [SITE1, SITE2]},
+               checks=[threaded_calls_in(TRANSPOSE, "conv_transpose2d",
+                                         [frozenset({"stride"}) | UNIT_STRIDE, frozenset({"stride"}) | UNIT_STRIDE]),
+                       argument_kept(TRANSPOSE, "conv_transpose2d", 0, 17,
+                                     what="the stride-1 path sizes a regular conv over the unexpanded input: its "
+                                          "halo is padded by d(k - 1) - p, not {0, 0, 0, 0}")],
+               note="conv_transpose2d calls auto-shard twice: for stride 1 as the equivalent regular conv over "
+                    "input_height x input_width with padding d(k-1)-p (kept), else on the zero-inserted full input")
+
+    # 6. A fused stem: a stride-1 conv followed by a pool whose window is a struct parameter. The conv's stride
+    #    is 1 by construction; `pool.stride` is the pool's.
+    e = Edit("rev-7136")
+    e.sub(CONV2D, AFTER_CONV_OUTPUT_DIM,
+          "// The pool that follows the conv of a fused conv + pool stem.\n"
+          "struct StemPool {\n    std::array<uint32_t, 2> kernel_size;\n    std::array<uint32_t, 2> stride;\n};\n\n"
+          "// Layout of a stem conv (stride 1, `same` padding) that a pool follows in the same op.\n"
+          "[[maybe_unused]]\n"
+          "static Conv2dConfig stem_conv_auto_shard(\n"
+          "    const Tensor& input_tensor,\n    MeshDevice* device,\n    uint32_t in_channels,\n"
+          "    uint32_t out_channels,\n    uint32_t batch_size,\n    uint32_t input_height,\n"
+          "    uint32_t input_width,\n    std::array<uint32_t, 2> kernel_size,\n    const StemPool& pool,\n"
+          "    const DeviceComputeKernelConfig& compute_config) {\n"
+          "    const std::array<uint32_t, 4> padding_n4 = {\n"
+          "        kernel_size[0] / 2, kernel_size[0] / 2, kernel_size[1] / 2, kernel_size[1] / 2};\n"
+          "    log_debug(tt::LogOp, \"stem: {}x{} pool after the conv\", pool.kernel_size[0], pool.kernel_size[1]);\n"
+          "    return determine_conv_config_for_auto_shard(\n"
+          "        Conv2dConfig(),\n        false,\n        batch_size,\n        in_channels,\n        out_channels,\n"
+          "        input_height,\n        input_width,\n        kernel_size[1],\n        input_height,\n"
+          "        input_width,\n        device->compute_with_storage_grid_size(),\n        input_tensor.layout(),\n"
+          "        input_tensor.dtype(),\n        input_tensor.dtype(),\n        input_tensor.memory_config(),\n"
+          "        kernel_size,\n        std::array<uint32_t, 2>{1, 1},\n        padding_n4,\n        1,\n"
+          "        false,\n        compute_config);\n}\n\n" + AFTER_CONV_OUTPUT_DIM)
+    yield Case("adv3b-stem-conv-pool-struct", "extra: adversarial callers and declarations (round 3)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | UNIT_STRIDE,
+               checks=[threaded_calls_in(CONV2D, "stem_conv_auto_shard", [UNIT_STRIDE],
+                                         what="the stem conv runs with stride 1 (its output is input_height x "
+                                              "input_width); `pool.stride` is the following pool's")],
+               note="stem_conv_auto_shard sizes a stride-1 conv (output = input extents) and takes the following "
+                    "pool's window as `const StemPool& pool` (kernel_size, stride)")
+
+    # 7. get_opt_block_config retries with coarser activation blocks; the loop counter is named `stride`.
+    e = Edit("rev-7136")
+    pcall = _prep_auto_shard_call(e)
+    e.sub(PREP, pcall,
+          "    // Coarser activation blocks until a layout fits: `stride` steps the block height in tiles.\n"
+          "    for (uint32_t stride = 1; stride <= 4 && !conv_config.shard_layout.has_value(); stride *= 2) {\n"
+          "        conv_config.act_block_h_override = stride * tt::constants::TILE_HEIGHT;\n"
+          + _indented(pcall, 4) + "    }\n")
+    yield Case("adv3b-loop-counter-named-stride", "extra: adversarial callers and declarations (round 3)",
+               e.files, "refuse", {CU: [SITE1, SITE2]},
+               checks=[threaded_arg_in(PREP, "get_opt_block_config", forbidden=frozenset({"stride"}),
+                                       what="inside the loop `stride` is the uint32_t block-height step")],
+               note="get_opt_block_config calls auto-shard in `for (uint32_t stride = 1; ...; stride *= 2)`, which "
+                    "hides the conv's stride parameter")
+
+    # 8. A debug-only parameter under #ifdef before kernel_size, in the declaration, the definition and
+    #    every caller.
+    e = Edit("rev-7136")
+    tag = ("    std::optional<const MemoryConfig> input_memory_config,\n#ifdef TTNN_AUTO_SHARD_TRACE\n"
+           "    const char* caller_tag,\n#endif\n")
+    e.sub(CH, "    std::optional<const MemoryConfig> input_memory_config,\n", tag)
+    e.sub(CU, "    std::optional<const MemoryConfig> input_memory_config,\n    const std::array<uint32_t, 2>& kernel_size,\n",
+          tag + "    const std::array<uint32_t, 2>& kernel_size,\n")
+    e.sub(CU, "    // A layout picked by the caller is kept as is.\n",
+          "#ifdef TTNN_AUTO_SHARD_TRACE\n    log_debug(tt::LogOp, \"auto-shard for {}\", caller_tag);\n#endif\n"
+          "    // A layout picked by the caller is kept as is.\n")
+    for rel in (CONV2D, CU, PREP, TRANSPOSE):
+        text = e.text(rel)
+        for s, o, c in reversed(_calls(text, AUTO)):
+            spans = _split_args(text, o, c)
+            x, y = spans[14]
+            ind = re.match(r"\s*", text[x:y]).group(0).replace("\n", "")
+            label = rel.rsplit("/", 1)[1]
+            text = text[:y + 1] + f"\n#ifdef TTNN_AUTO_SHARD_TRACE\n{ind}\"{label}\",\n#endif" + text[y + 1:]
+        e.files[rel] = text.encode()
+    yield Case("adv3b-ifdef-param-before-kernel", "extra: adversarial callers and declarations (round 3)", e.files,
+               "migrate", {CU: [SITE1, SITE2]}, defines=((), ("-DTTNN_AUTO_SHARD_TRACE",)),
+               note="auto-shard takes `const char* caller_tag` under #ifdef TTNN_AUTO_SHARD_TRACE before kernel_size; "
+                    "every caller passes its file name under the same #ifdef")
+
+    # 9. A caller under `#if TTNN_LEGACY_AUTO_SHARD` (off unless defined to 1): compiled in that build.
+    e = Edit("rev-7136")
+    e.sub(CONV2D, AFTER_CONV_OUTPUT_DIM,
+          "#if TTNN_LEGACY_AUTO_SHARD\n"
+          "// The old entry point, kept for one release behind a build flag.\n"
+          "Conv2dConfig legacy_auto_shard(\n"
+          "    const Tensor& input_tensor,\n    MeshDevice* device,\n    uint32_t in_channels,\n"
+          "    uint32_t out_channels,\n    uint32_t batch_size,\n    uint32_t input_height,\n"
+          "    uint32_t input_width,\n    uint32_t output_height,\n    uint32_t output_width,\n"
+          "    std::array<uint32_t, 2> kernel_size,\n    std::array<uint32_t, 2> stride,\n"
+          "    std::array<uint32_t, 4> padding_n4,\n    const DeviceComputeKernelConfig& compute_config) {\n"
+          "    log_debug(tt::LogOp, \"legacy auto-shard, stride {}\", stride);\n"
+          "    return determine_conv_config_for_auto_shard(\n"
+          "        Conv2dConfig(),\n        false,\n        batch_size,\n        in_channels,\n        out_channels,\n"
+          "        output_height,\n        output_width,\n        kernel_size[1],\n        input_height,\n"
+          "        input_width,\n        device->compute_with_storage_grid_size(),\n        input_tensor.layout(),\n"
+          "        input_tensor.dtype(),\n        input_tensor.dtype(),\n        input_tensor.memory_config(),\n"
+          "        kernel_size,\n        std::array<uint32_t, 2>{1, 1},\n        padding_n4,\n        1,\n"
+          "        false,\n        compute_config);\n}\n#endif\n\n" + AFTER_CONV_OUTPUT_DIM)
+    yield Case("adv3b-caller-under-if-flag", "extra: adversarial callers and declarations (round 3)", e.files,
+               "refuse", {CU: [SITE1, SITE2]}, defines=((), ("-DTTNN_LEGACY_AUTO_SHARD=1",)),
+               note="a caller (with `stride` in scope) inside `#if TTNN_LEGACY_AUTO_SHARD`: with the flag it must "
+                    "compile too (pass `stride`), or the run refuses")
+
+    # 10. prepare_conv2d_weights.cpp redeclares auto-shard (unnamed parameters) before its caller.
+    e = Edit("rev-7136")
+    t = e.text(CH)
+    a = t.index("Conv2dConfig " + AUTO + "(")
+    decl = t[a:t.index(");\n", a) + 3]
+    redecl = re.sub(r"(\S) \w+(,\n|\);)", r"\1\2", decl)
+    e.sub(PREP, "using sliding_window::ParallelConfig;\n",
+          "using sliding_window::ParallelConfig;\n\n// Declared here too: this file only needs the auto-shard entry "
+          "point.\n" + redecl)
+    yield Case("adv3b-redeclared-in-caller-file", "extra: adversarial callers and declarations (round 3)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="prepare_conv2d_weights.cpp redeclares determine_conv_config_for_auto_shard with unnamed "
+                    "parameters: both declarations need the new parameter")
+
+    # 11. A friend declaration grants the definition access to a stats object's private counter.
+    e = Edit("rev-7136")
+    t = e.text(CH)
+    a = t.index("Conv2dConfig " + AUTO + "(")
+    decl = t[a:t.index(");\n", a) + 3]
+    friend = "".join("    " + ln if ln.strip() else ln for ln in decl.splitlines(keepends=True))
+    e.sub(CH, "// Everything needed to size one DRAM-sliced conv2d.\n",
+          "// How often auto-shard ran (read by the op's profiler).\nclass AutoShardStats {\npublic:\n"
+          "    uint32_t calls() const { return calls_; }\n\nprivate:\n    uint32_t calls_ = 0;\n\n"
+          "    friend " + friend.lstrip() + "};\n\ninline AutoShardStats auto_shard_stats;\n\n"
+          "// Everything needed to size one DRAM-sliced conv2d.\n")
+    e.sub(CU, "    // A layout picked by the caller is kept as is.\n",
+          "    auto_shard_stats.calls_++;\n    // A layout picked by the caller is kept as is.\n")
+    yield Case("adv3b-friend-declaration", "extra: adversarial callers and declarations (round 3)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               note="class AutoShardStats befriends determine_conv_config_for_auto_shard, whose definition "
+                    "increments its private counter: the friend declaration needs the new parameter too")
+
+    # 12. Defaults from `dilation` on; get_opt_block_config omits everything after the kernel.
+    e = Edit("rev-7136")
+    e.sub(CH, "    const std::array<uint32_t, 2>& kernel_size,\n    const std::array<uint32_t, 2>& dilation,\n"
+              "    const std::array<uint32_t, 4>& padding,\n    uint32_t groups,\n    bool enable_bias,\n"
+              "    const DeviceComputeKernelConfig& compute_config);\n\n// Everything",
+          "    const std::array<uint32_t, 2>& kernel_size,\n    const std::array<uint32_t, 2>& dilation = {1, 1},\n"
+          "    const std::array<uint32_t, 4>& padding = {0, 0, 0, 0},\n    uint32_t groups = 1,\n"
+          "    bool enable_bias = false,\n"
+          "    const DeviceComputeKernelConfig& compute_config = DeviceComputeKernelConfig());\n\n// Everything")
+    e.sub(PREP, "        kernel_size,\n        dilation,\n        padding,\n        groups,\n        has_bias,\n"
+                "        compute_config);\n", "        kernel_size);\n")
+    e.sub(PREP, "    std::array<uint32_t, 2> dilation,\n    std::array<uint32_t, 4> padding,\n",
+          "    [[maybe_unused]] std::array<uint32_t, 2> dilation,\n    [[maybe_unused]] std::array<uint32_t, 4> padding,\n")
+    yield Case("adv3b-defaults-from-dilation", "extra: adversarial callers and declarations (round 3)", e.files,
+               "migrate", {CU: [SITE1, SITE2]},
+               checks=[threaded_arg_in(PREP, "get_opt_block_config", allowed=frozenset({"stride"}))],
+               note="dilation, padding, groups, enable_bias and compute_config have defaults; get_opt_block_config "
+                    "passes nothing after kernel_size (the stride goes right after it, before the defaults)")
+
+    # 13. conv2d_DRAM sizes width slices on the transposed image (the slicing code walks rows): kernel,
+    #     dilation, padding and extents go in swapped, so must the stride.
+    e = Edit("rev-7136")
+    t = e.text(CONV2D)
+    a = t.index("    if (!conv_config.shard_layout.has_value()) {\n", t.index("Tensor conv2d_DRAM("))
+    dblock = t[a:t.index("\n    }\n", a) + len("\n    }\n")]
+    dcall = dblock[len("    if (!conv_config.shard_layout.has_value()) {\n"):dblock.rindex("    }\n")]
+    dswapped = _auto_shard_call_lines(dcall, {
+        "            output_height,\n            output_width,\n":
+            "            output_width,\n            output_height,\n",
+        "            kernel_size[1],\n": "            kernel_size[0],\n",
+        "            input_height,\n            input_width,\n": "            input_width,\n            input_height,\n",
+        "            kernel_size,\n": "            std::array<uint32_t, 2>{kernel_size[1], kernel_size[0]},\n",
+        "            dilation,\n": "            std::array<uint32_t, 2>{dilation[1], dilation[0]},\n",
+        "            padding_n4,\n":
+            "            std::array<uint32_t, 4>{padding_n4[2], padding_n4[3], padding_n4[0], padding_n4[1]},\n"})
+    e.sub(CONV2D, dblock,
+          "    if (!conv_config.shard_layout.has_value() &&\n"
+          "        dram_slice_config.slice_type == Conv2dSliceConfig::SliceType::DRAM_WIDTH) {\n"
+          "        // Width slices are column strips of the image: size them as row strips of the transposed image.\n"
+          + dswapped +
+          "    } else if (!conv_config.shard_layout.has_value()) {\n" + dcall + "    }\n")
+    yield Case("adv3b-dram-width-slices-transposed", "extra: adversarial callers and declarations (round 3)",
+               e.files, "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | swapped_stride,
+               checks=[threaded_calls_in(CONV2D, "conv2d_DRAM", [swapped_stride, frozenset({"stride"})],
+                                         what="the width-slice call passes the transposed geometry: its stride is "
+                                              "{stride[1], stride[0]}")],
+               note="conv2d_DRAM auto-shards DRAM_WIDTH slicing on the transposed image (kernel, dilation, padding "
+                    "and extents swapped in the call)")
+
+    # 14. Large depthwise kernels run as a vertical K x 1 pass and a horizontal 1 x K pass; conv2d_L1 sizes the
+    #     vertical one (its halo is the larger), which strides along the height only.
+    e = Edit("rev-7136")
+    block = _l1_auto_shard_block(e)
+    call = block[len(L1_AUTO_IF):block.rindex("    }\n")]
+    vertical = _auto_shard_call_lines(call, {
+        "            output_width,\n": "            input_width,\n",
+        "            kernel_size[1],\n": "            1,\n",
+        "            kernel_size,\n": "            std::array<uint32_t, 2>{kernel_size[0], 1},\n",
+        "            dilation,\n": "            std::array<uint32_t, 2>{dilation[0], 1},\n",
+        "            padding_n4,\n": "            std::array<uint32_t, 4>{padding_n4[0], padding_n4[1], 0, 0},\n"})
+    _in_function(e, CONV2D, "conv2d_L1", block,
+                 L1_AUTO_IF +
+                 "        if (groups == in_channels && kernel_size[0] >= 7 && kernel_size[1] >= 7) {\n"
+                 "            // Large depthwise kernels run as a K x 1 pass, then a 1 x K pass: the vertical pass has\n"
+                 "            // the larger halo, so it picks the layout both use.\n"
+                 + _indented(vertical, 4) +
+                 "        } else {\n" + _indented(call, 4) + "        }\n    }\n")
+    vstride = frozenset({"{stride[0], 1}", "std::array<uint32_t, 2>{stride[0], 1}"})
+    yield Case("adv3b-separable-vertical-pass", "extra: adversarial callers and declarations (round 3)", e.files,
+               "refuse", {CU: [SITE1, SITE2]},
+               thread_args=frozenset({"stride", "params.stride"}) | vstride,
+               checks=[threaded_calls_in(CONV2D, "conv2d_L1", [vstride, frozenset({"stride"})],
+                                         what="the first call sizes the K x 1 vertical pass (output width = "
+                                              "input_width): it strides along the height only, {stride[0], 1}")],
+               note="conv2d_L1 sizes a large depthwise conv's vertical K x 1 pass: kernel {kernel_size[0], 1}, "
+                    "padding {top, bottom, 0, 0}, output width input_width")
+
+    # 15. The same regular-conv path of conv_transpose2d, taken for stride-1 transposed convs with large kernels
+    #     only (their zero-inserted input would be the larger one).
+    e = Edit("rev-7136")
+    e.sub(TRANSPOSE, tblock,
+          "    if (!conv_config.shard_layout.has_value() && stride[0] == 1 && stride[1] == 1 && kernel_size[0] > 7 &&\n"
+          "        kernel_size[1] > 7) {\n"
+          "        // Stride 1 inserts no zeros: a large kernel runs as a regular conv over the input itself, with the\n"
+          "        // kernel flipped and padding d * (k - 1) - p on each side (plus the output padding at the end).\n"
+          + regular +
+          "    } else if (!conv_config.shard_layout.has_value()) {\n" + tcall + "    }\n")
+    yield Case("adv3b-transpose-large-kernel-regular-path", "extra: adversarial callers and declarations (round 3)",
+               e.files, "migrate", {CU: [SITE1, SITE2]},
+               checks=[threaded_calls_in(TRANSPOSE, "conv_transpose2d",
+                                         [frozenset({"stride"}) | UNIT_STRIDE, frozenset({"stride"}) | UNIT_STRIDE]),
+                       argument_kept(TRANSPOSE, "conv_transpose2d", 0, 17,
+                                     what="the large-kernel stride-1 path sizes a regular conv over the unexpanded "
+                                          "input: its halo is padded by d(k - 1) - p, not {0, 0, 0, 0}")],
+               note="as adv3b-transpose-stride1-regular-path, the regular-conv call taken only for kernels larger "
+                    "than 7x7")
+
+
 def gen_controls():
     """The unmodified fixtures: the yardstick for everything above."""
     for rev in ("rev-7136", "rev-45ec", "rev-5702"):
@@ -1870,7 +2351,7 @@ def gen_controls():
 GENERATORS = (gen_controls, gen_pair_stride, gen_expression_args, gen_case_label, gen_loops, gen_macro, gen_ifelse,
               gen_stride_not_conv_stride, gen_stride_other_name, gen_pool, gen_same_config_name, gen_truncated,
               gen_defaults_overloads, gen_extra, gen_adversarial_locals, gen_adversarial_wrong,
-              gen_adversarial_round2_a, gen_adversarial_round2_b)
+              gen_adversarial_round2_a, gen_adversarial_round2_b, gen_adversarial_round3_b)
 
 
 def cases() -> list[Case]:
