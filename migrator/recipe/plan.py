@@ -254,6 +254,14 @@ def caller_stride(project, src, call, args, index: int, padding_index: int | Non
     view = ScopeView(project, src, call)
     if (padding_index is not None and padding_index < len(args) and _builds_transposed_halo(view)
             and not _only_use_of_a_local(view, args[padding_index])):
+        callee = cpp.call_name(call)
+        calls = [n for n in cpp.walk(view.scope.function) if n.type == "call_expression" and cpp.call_name(n) == callee]
+        if len(calls) > 1:
+            # Only a call that sizes the zero-inserted input passes {1, 1}; which one does, nothing here says
+            # (a second call may size a regular conv: its own stride and padding are right there).
+            raise ThreadingBlocked(f"{src.path}:{src.line(call)}: {cpp.function_name(view.scope.function)} builds a "
+                                   f"transposed halo and calls {callee} {len(calls)} times: which call sizes the "
+                                   "zero-inserted input (stride {1, 1}, no padding) is not known; migrate it by hand")
         return CallerValue(
             Expr("{1, 1}", f"the stride-1 conv that runs on {view.scope.function and cpp.function_name(view.scope.function)}'s "
                  "zero-inserted input after its transposed halo", "std::array<uint32_t, 2>"), "{1, 1}",

@@ -232,6 +232,7 @@ def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tu
     if not dataflow.identifiers_in(kernel_node):
         raise UnresolvedBinding(f"{where}: the kernel passed here is the literal `{' '.join(cpp.text(kernel_node).split())}`"
                                 ": the stride of the conv it describes is not in scope; pass it explicitly and rerun")
+    kernel_node = _whole_kernel(kernel_node, where)
     fn = site_like.scope.function
     body = fn.child_by_field_name("body") if fn is not None else None
     kernel = dataflow.root_identifier(kernel_node)
@@ -266,6 +267,25 @@ def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tu
             f"({', '.join(f'`{e.text}`' for _, e in ranked)}), so none is known to be this conv's stride; "
             "pass it explicitly and rerun")
     return paired
+
+
+def _whole_kernel(node: ts.Node, where: str) -> ts.Node:
+    """The variable a kernel argument passes whole: `kernel_size`, `params.kernel_size`, or its two
+    elements in order (`{kernel_size[0], kernel_size[1]}`).  A kernel built otherwise (swapped for a
+    transposed 1D conv, `{kernel_size[0], 1}` for one pass of a separable kernel) describes a conv whose
+    stride is built the same way, which no variable here holds."""
+    if node.type in ("identifier", "field_expression", "qualified_identifier", "parenthesized_expression"):
+        return node
+    value = node.child_by_field_name("value") if node.type == "compound_literal_expression" else node
+    items = [c for c in cpp.named_children(value) if c.type != "comment"] if value is not None else []
+    if value is not None and value.type == "initializer_list" and len(items) == 2:
+        roots = [dataflow.root_identifier(i) for i in items]
+        spelled = [" ".join(cpp.text(i).split()).replace(" ", "") for i in items]
+        base = cpp.text(items[0]).split("[")[0].strip() if "[" in cpp.text(items[0]) else ""
+        if base and roots[0] == roots[1] and spelled == [f"{base}[0]", f"{base}[1]"]:
+            return items[0].child_by_field_name("argument") or node
+    raise UnresolvedBinding(f"{where}: the kernel passed here is `{' '.join(cpp.text(node).split())}`, built from "
+                            "parts: the stride of the conv it describes is not in scope; pass it explicitly and rerun")
 
 
 def _lambda_arguments(param, body: ts.Node) -> list[tuple[ts.Node, ts.Node]]:
