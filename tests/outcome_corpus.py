@@ -1878,6 +1878,36 @@ def threaded_calls_in(rel: str, fn: str, per_call: list[frozenset[str]], what: s
             if a not in {norm(x) for x in allowed}:
                 return (f"{rel}:{fn}: call {i + 1} is given {a!r} for the stride, expected one of {sorted(allowed)} "
                         f"({what})")
+
+
+
+SLICE_LAMBDA = "compute_l1_usage_for_slice"
+SLICE_SIZES_7136 = ("        uint32_t input_slice_height = (input_slice_height_end - input_slice_height_start) + pad_top + "
+                    "pad_bottom;\n")
+SITE2_ARGS_HEAD = ("        uint32_t approx_max_halo_bytes = estimate_halo_output_elems(\n"
+                   "                                             shard_shape,\n"
+                   "                                             params.batch_size,\n"
+                   "                                             input_slice_height,\n")
+SLICE_HW = one_of("{slice_input_hw[0], slice_input_hw[1]}")
+
+
+def slice_call_args(after: dict) -> list[list[str]]:
+    """The arguments (normalized) of every call of the slice lambda in the migrated CU."""
+    text = code_only(after.get(CU, b"").decode("utf-8", "surrogateescape"))
+    out = []
+    for s, o, c in _calls(text, SLICE_LAMBDA):
+        out.append([norm(text[a:b]) for a, b in _split_args(text, o, c)])
+    return out
+
+
+def slice_args_without(pattern: str, why: str) -> Callable[[Case, dict, dict], str | None]:
+    """A check: no argument passed to the slice lambda (the slice extents / padding a migration threads in)
+    matches `pattern` (a regex on the normalized text)."""
+    def check(case: Case, before: dict, after: dict) -> str | None:
+        for args in slice_call_args(after):
+            for a in args:
+                if re.search(pattern, a):
+                    return f"{SLICE_LAMBDA} is passed {a!r}: {why}"
         return None
     return check
 
@@ -2341,6 +2371,232 @@ def gen_adversarial_round3_b():
                     "than 7x7")
 
 
+def gen_adversarial_round3_a():
+    """Round 3 (a): the DRAM-slice site (site 2) on rev-7136, rev-5702 and rev-45ec: the slice geometry
+    changed right before the estimate or in the slice loop (extents grown or shrunk for some slices,
+    pads that carry over between iterations, halo rows added, the whole input's height, a symmetric
+    padding), values from a copy of the params struct, and conditions only later slices meet. The
+    numeric check runs the slice loop once (one slice), so a change that only later slices see is
+    invisible to it; at rev-45ec (no slice padding in scope) a description larger than the slice is
+    reported, not failed."""
+    # 1. rev-7136: interior height slices extend their input end by the window's reach before the padded
+    #    sizes are computed. The halo op of an interior slice reads [o_s*s - p, (o_e-1)*s - p + dk)
+    #    (clamped): the tool's `input_slice_height_end - input_slice_height_start` is the extended extent.
+    grow = ("        if (dram_slice_config.slice_type == Conv2dSliceConfig::SliceType::DRAM_HEIGHT &&\n"
+            "            output_slice_height_end < params.output_height) {\n"
+            "            // An interior slice also keeps the next slice's first window rows resident.\n"
+            "            input_slice_height_end = std::min<uint32_t>(\n"
+            "                input_slice_height_end + params.dilation[0] * (params.kernel_size[0] - 1), "
+            "params.input_height);\n"
+            "        }\n")
+    extent_bad = slice_args_without(r"input_slice_height_end-input_slice_height_start",
+                                    "input_slice_height_end was extended by (k-1)*d rows for interior slices; "
+                                    "the halo op of the slice reads the unextended rows")
+    for rev, sites in (("rev-7136", BASE_SITES["rev-7136"]), ("rev-5702", BASE_SITES["rev-5702"])):
+        e = Edit(rev)
+        e.sub(CU, SLICE_SIZES_7136, grow + SLICE_SIZES_7136)
+        yield Case(f"adv3a-interior-slice-end-extended-{rev[4:]}", "extra: adversarial round 3 (a)", e.files,
+                   "refuse", {CU: [sites[0], with_(sites[1], input_hw=SLICE_HW)]}, base=rev, checks=[extent_bad],
+                   note="in the slice loop, interior DRAM_HEIGHT slices (output end < output height) get "
+                        "`input_slice_height_end = min(end + d*(k-1), H)` before the padded sizes: the extents at "
+                        "the lambda call are not the slice's (only the last slice, or one slice, is unchanged)")
+
+    # 2. rev-7136: the pads are hoisted out of the loop (the unsliced axis keeps the conv's padding), so the
+    #    tile rounding's `pad_right += extra * stride` accumulates over height slices.
+    e = Edit("rev-7136")
+    e.sub(CU, "    uint32_t additional_padded_width = 0;\n\n",
+          "    uint32_t additional_padded_width = 0;\n"
+          "    // The axis that is not sliced keeps the conv's own padding in every slice.\n"
+          "    int pad_top = params.padding_n4[0], pad_bottom = params.padding_n4[1];\n"
+          "    int pad_left = params.padding_n4[2], pad_right = params.padding_n4[3];\n\n")
+    e.sub(CU, "        int pad_top, pad_bottom, pad_left, pad_right;\n\n", "")
+    e.sub(CU, "            pad_left = params.padding_n4[2];\n            pad_right = params.padding_n4[3];\n", "")
+    e.sub(CU, "            pad_top = params.padding_n4[0];\n            pad_bottom = params.padding_n4[1];\n", "")
+    yield Case("adv3a-hoisted-pads-accumulate", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1, with_(SITE2, input_hw=SLICE_HW, padding=one_of("slice_padding"))]},
+               checks=[slice_args_without(r"\bpad_right\b",
+                                          "pad_right is declared before the loop and each height slice adds its "
+                                          "tile rounding to it: slice k's pad_right holds k roundings, its halo "
+                                          "op gets one")],
+               note="`int pad_top = padding_n4[0], ...` declared before the slice loop and only the sliced axis "
+                    "reassigned in it: for DRAM_HEIGHT with a tile-rounded output width, pad_right grows by "
+                    "extra*stride every iteration (the first iteration is right)")
+
+    # 3. rev-7136: rows the previous height slice read are taken as resident in L1: a loop-carried end moves
+    #    each later slice's input start down.
+    e = Edit("rev-7136")
+    e.sub(CU, "    uint32_t additional_padded_width = 0;\n\n",
+          "    uint32_t additional_padded_width = 0;\n"
+          "    // Input rows the previous height slice already brought into L1.\n"
+          "    uint32_t rows_in_l1_end = 0;\n\n")
+    e.sub(CU, SLICE_SIZES_7136,
+          "        if (dram_slice_config.slice_type == Conv2dSliceConfig::SliceType::DRAM_HEIGHT) {\n"
+          "            // Rows the previous slice read are still resident: this slice only reads the rest.\n"
+          "            input_slice_height_start = std::max(input_slice_height_start, rows_in_l1_end);\n"
+          "            rows_in_l1_end = input_slice_height_end;\n"
+          "        }\n" + SLICE_SIZES_7136)
+    yield Case("adv3a-previous-slice-rows-resident", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1, with_(SITE2, input_hw=SLICE_HW)]},
+               checks=[slice_args_without(r"input_slice_height_end-input_slice_height_start",
+                                          "from the second height slice on, input_slice_height_start is the "
+                                          "previous slice's end: the extent misses the overlapping window rows "
+                                          "the slice's halo op reads")],
+               note="a loop-carried `rows_in_l1_end` raises each later height slice's input start to the previous "
+                    "slice's input end before the padded sizes are computed (the first iteration is unchanged)")
+
+    # 4. rev-45ec: the estimate is given the slice height plus the window's reach.
+    e = Edit("rev-45ec")
+    e.sub(CU, SITE2_ARGS_HEAD,
+          "        // A height slice's halo also spans the window rows it shares with the next slice.\n"
+          "        const uint32_t halo_slice_height =\n"
+          "            height_slicing ? input_slice_height + params.dilation[0] * (params.kernel_size[0] - 1)\n"
+          "                           : input_slice_height;\n"
+          + SITE2_ARGS_HEAD.replace("input_slice_height,\n", "halo_slice_height,\n"))
+    yield Case("adv3a-45ec-halo-rows-added", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1_A, with_(SITE2_45EC, input_hw="{input_slice_height, input_slice_width}")]},
+               base="rev-45ec",
+               note="`halo_slice_height = height_slicing ? input_slice_height + d*(k-1) : input_slice_height` "
+                    "given to the estimate: the halo op gets the slice (input_slice_height), the window's reach is "
+                    "what the precise function adds itself")
+
+    # 5. rev-45ec: the lambda's by-value parameter is grown right before the estimate.
+    e = Edit("rev-45ec")
+    e.sub(CU, SITE2_ARGS_HEAD,
+          "        if (height_slicing && input_slice_height < params.input_height) {\n"
+          "            // An interior height slice also holds the window rows it shares with the next slice.\n"
+          "            input_slice_height += params.dilation[0] * (params.kernel_size[0] - 1);\n"
+          "        }\n" + SITE2_ARGS_HEAD)
+    yield Case("adv3a-45ec-slice-param-grown", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1_A, with_(SITE2_45EC, input_hw=_not(
+                   "{input_slice_height, input_slice_width}",
+                   why="at the call input_slice_height holds the slice plus d*(k-1) rows (the by-value parameter was "
+                       "grown right before); the halo op gets the slice"))]},
+               base="rev-45ec",
+               note="`input_slice_height += d*(k-1)` (by-value lambda parameter) under `if (height_slicing && "
+                    "input_slice_height < params.input_height)`, right before the estimate")
+
+    # 6. rev-45ec: the estimate is given the whole image height for height slices.
+    e = Edit("rev-45ec")
+    e.sub(CU, SITE2_ARGS_HEAD,
+          "        // All height slices share one halo buffer: size it for the full image height.\n"
+          + SITE2_ARGS_HEAD.replace("input_slice_height,\n", "params.input_height,\n"))
+    yield Case("adv3a-45ec-whole-input-height", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1_A, with_(SITE2_45EC, input_hw="{input_slice_height, input_slice_width}")]},
+               base="rev-45ec",
+               note="the estimate in the slice lambda is given `params.input_height` (the whole input's) instead of "
+                    "input_slice_height: the halo op of a height slice gets the slice's rows")
+
+    # 7. rev-45ec / rev-7136: a symmetric padding (the larger side of each axis) given to the estimate.
+    sym = ("        // The estimate models a symmetric halo: take the larger side of each axis.\n"
+           "        const std::array<uint32_t, 4> halo_padding = {\n"
+           "            std::max(params.padding_n4[0], params.padding_n4[1]),\n"
+           "            std::max(params.padding_n4[0], params.padding_n4[1]),\n"
+           "            std::max(params.padding_n4[2], params.padding_n4[3]),\n"
+           "            std::max(params.padding_n4[2], params.padding_n4[3])};\n")
+    e = Edit("rev-45ec")
+    e.sub(CU, SITE2_ARGS_HEAD, sym + SITE2_ARGS_HEAD)
+    e.sub(CU, SITE2_PAD, SITE2_PAD.replace("params.padding_n4)", "halo_padding)"))
+    yield Case("adv3a-45ec-symmetric-padding", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1_A, with_(SITE2_45EC, padding=one_of("params.padding_n4", "{params.padding_n4[0], "
+                                                               "params.padding_n4[1], params.padding_n4[2], "
+                                                               "params.padding_n4[3]}"))]},
+               base="rev-45ec",
+               note="`halo_padding` = the larger of top/bottom and of left/right, given to the estimate: the halo op "
+                    "gets params.padding_n4 (they differ for asymmetric padding; every checked spec is symmetric)")
+    e = Edit("rev-7136")
+    e.sub(CU, SITE2_ARGS_HEAD, sym + SITE2_ARGS_HEAD)
+    e.sub(CU, SITE2_PAD, SITE2_PAD.replace("params.padding_n4)", "halo_padding)"))
+    yield Case("adv3a-7136-symmetric-padding", "extra: adversarial round 3 (a)", e.files, "migrate",
+               {CU: [SITE1, SITE2]},
+               note="the same symmetric `halo_padding` at rev-7136: the slice's own padding replaces whatever the "
+                    "estimate was given")
+
+    # 8. rev-7136: a local named `input_hw` in the slice lambda that is the whole input's (the existing
+    #    sliding_window_config describes the whole input).
+    e = Edit("rev-7136")
+    e.sub(CU, SITE2_ARGS_HEAD,
+          "        // The halo window slides over the input the config above describes.\n"
+          "        const auto input_hw = sliding_window_config.input_hw;\n"
+          + SITE2_ARGS_HEAD.replace("input_slice_height,\n", "input_hw.first,\n"))
+    e.sub(CU, "                                             input_slice_width,\n"
+              "                                             params.kernel_size,\n",
+          "                                             input_hw.second,\n"
+              "                                             params.kernel_size,\n")
+    yield Case("adv3a-7136-input-hw-local-whole-input", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1, with_(SITE2, input_hw=SLICE_HW)]},
+               note="`const auto input_hw = sliding_window_config.input_hw;` (the whole input: {params.input_height, "
+                    "params.input_width}) given to the estimate in the slice lambda")
+
+
+    # 9. rev-7136: a copy of params with its stride set to {1, 1} feeds the estimate's kernel, dilation and
+    #    padding; the halo op of the slice runs with params.stride.
+    est_copy = ("        uint32_t approx_max_halo_bytes = estimate_halo_output_elems(\n"
+                "                                             shard_shape,\n"
+                "                                             halo_params.batch_size,\n"
+                "                                             input_slice_height,\n"
+                "                                             input_slice_width,\n"
+                "                                             halo_params.kernel_size,\n"
+                "                                             halo_params.dilation,\n"
+                "                                             halo_params.padding_n4) *\n")
+    est_orig = ("        uint32_t approx_max_halo_bytes = estimate_halo_output_elems(\n"
+                "                                             shard_shape,\n"
+                "                                             params.batch_size,\n"
+                "                                             input_slice_height,\n"
+                "                                             input_slice_width,\n"
+                "                                             params.kernel_size,\n"
+                "                                             params.dilation,\n"
+                "                                             params.padding_n4) *\n")
+    e = Edit("rev-7136")
+    e.sub(CU, est_orig,
+          "        // The slice reader already applies the stride: the halo of a slice is read at stride 1.\n"
+          "        ConvDRAMParamters halo_params = params;\n"
+          "        halo_params.stride = {1, 1};\n" + est_copy)
+    stride_ok = pair_of("params.stride")
+    yield Case("adv3a-params-copy-stride-one", "extra: adversarial round 3 (a)", e.files, "refuse",
+               {CU: [SITE1, with_(SITE2, window_hw=one_of("{halo_params.kernel_size[0], halo_params.kernel_size[1]}",
+                                                          "{params.kernel_size[0], params.kernel_size[1]}"),
+                                  dilation_hw=one_of("{halo_params.dilation[0], halo_params.dilation[1]}",
+                                                     "{params.dilation[0], params.dilation[1]}"),
+                                  batch_size=one_of("halo_params.batch_size", "params.batch_size"),
+                                  stride_hw=stride_ok)]},
+               note="`ConvDRAMParamters halo_params = params; halo_params.stride = {1, 1};` in the slice lambda, the "
+                    "estimate given halo_params' kernel/dilation/padding: the halo op runs with params.stride")
+
+    # 10. The same copy, its stride squared only for non-square strides (every checked spec has a square one).
+    e = Edit("rev-7136")
+    e.sub(CU, est_orig,
+          "        ConvDRAMParamters halo_params = params;\n"
+          "        if (params.stride[0] != params.stride[1]) {\n"
+          "            // The halo model handles one stride for both axes: budget the finer one.\n"
+          "            const uint32_t finer = std::min(params.stride[0], params.stride[1]);\n"
+          "            halo_params.stride = {finer, finer};\n"
+          "        }\n"
+          "        log_trace(tt::LogOp, \"slice halo budgeted at stride {}\", halo_params.stride);\n" + est_copy)
+    yield Case("adv3a-params-copy-square-stride", "extra: adversarial round 3 (a)", e.files, "migrate",
+               {CU: [SITE1, with_(SITE2, window_hw=one_of("{halo_params.kernel_size[0], halo_params.kernel_size[1]}",
+                                                          "{params.kernel_size[0], params.kernel_size[1]}"),
+                                  dilation_hw=one_of("{halo_params.dilation[0], halo_params.dilation[1]}",
+                                                     "{params.dilation[0], params.dilation[1]}"),
+                                  batch_size=one_of("halo_params.batch_size", "params.batch_size"),
+                                  stride_hw=stride_ok)]},
+               note="`halo_params.stride = {finer, finer}` under `if (params.stride[0] != params.stride[1])`: a "
+                    "non-square-stride slice's halo op runs with params.stride; no checked spec has one")
+
+    # 11. rev-5702: the first slice is skipped when there are several (a control: every call the loop
+    #     makes still passes that iteration's own extents and pads).
+    e = Edit("rev-5702")
+    e.sub(CU, "        slice_index++;\n        output_slice_dim_start = output_slice_dim_end;\n",
+          "        slice_index++;\n        output_slice_dim_start = output_slice_dim_end;\n"
+          "        if (slice_index == 1 && dram_slice_config.num_slices > 1) {\n"
+          "            // The first of several slices holds the top padding and is sized by conv2d_L1 itself.\n"
+          "            continue;\n"
+          "        }\n")
+    yield Case("adv3a-5702-first-slice-skipped", "extra: adversarial round 3 (a)", e.files, "migrate",
+               {CU: BASE_SITES["rev-5702"]}, base="rev-5702",
+               note="`if (slice_index == 1 && num_slices > 1) continue;` in the 5702 slice loop: the lambda is "
+                    "not run for the first of several slices; each call still passes its own slice geometry")
+
+
 def gen_controls():
     """The unmodified fixtures: the yardstick for everything above."""
     for rev in ("rev-7136", "rev-45ec", "rev-5702"):
@@ -2351,7 +2607,7 @@ def gen_controls():
 GENERATORS = (gen_controls, gen_pair_stride, gen_expression_args, gen_case_label, gen_loops, gen_macro, gen_ifelse,
               gen_stride_not_conv_stride, gen_stride_other_name, gen_pool, gen_same_config_name, gen_truncated,
               gen_defaults_overloads, gen_extra, gen_adversarial_locals, gen_adversarial_wrong,
-              gen_adversarial_round2_a, gen_adversarial_round2_b, gen_adversarial_round3_b)
+              gen_adversarial_round2_a, gen_adversarial_round2_b, gen_adversarial_round3_a, gen_adversarial_round3_b)
 
 
 def cases() -> list[Case]:
