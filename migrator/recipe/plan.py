@@ -415,6 +415,32 @@ def _check_postconditions(project: Project, plan: MigrationPlan, new_sources: di
                     if ident not in scope and ident not in _KNOWN_FREE:
                         raise PostconditionFailed(
                             f"{sp.path}: `{ident}` used for {b.field} is not in scope at the rewritten call")
+            _no_local_left_unused(project.source(sp.path), sp, src, call.owner)
+
+
+def _no_local_left_unused(old: SourceFile | None, sp: SitePlan, new: SourceFile, new_call) -> None:
+    """A local the old call was the last reader of (`halo_padding`, passed to the estimate but bound
+    from another value) would be declared and never used after the rewrite: an error under tt-metal's
+    `-Werror` (`unused-variable`).  Refused, naming it, rather than deleting a statement of the branch."""
+    if old is None:
+        return
+    olds = [o for o in find_occurrences(old, names.ESTIMATE)
+            if o.kind == "call" and sp.region[0] <= o.owner.start_byte < sp.region[1]]
+    fn = cpp.enclosing(new_call, "function_definition")
+    if not olds or fn is None:
+        return
+    scope = scope_at(old, olds[0].owner)
+    for ident in sorted({cpp.text(n) for a in cpp.arguments(olds[0].owner) for n in cpp.walk(a)
+                         if n.type == "identifier"}):
+        name = scope.get(ident)
+        if name is None or name.kind != "local" or name.declaration is None \
+                or "maybe_unused" in cpp.text(name.declaration):
+            continue
+        uses = sum(1 for n in cpp.walk(fn) if n.type == "identifier" and cpp.text(n) == ident)
+        if uses <= 1:  # its declaration alone
+            raise PostconditionFailed(f"{sp.path}:{name.line}: the local `{ident}` would be left unused by the "
+                                      f"rewrite (the old call was its last reader; tt-metal builds with -Werror); "
+                                      "remove it or migrate by hand")
 
 
 _KNOWN_FREE = {"true", "false", names.NUM_CORES_NHW_HELPER}

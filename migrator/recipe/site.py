@@ -196,6 +196,8 @@ def _callers_pair_it_with_the_kernel(site_like, kernel_node: ts.Node, chosen: Ex
     numeric check runs may fold, so this is decided from the code."""
     fn = site_like.scope.function
     kernel, stride = dataflow.root_identifier(kernel_node), dataflow.leading_name(chosen.text)
+    if kernel_node.type != "identifier" or stride == kernel:
+        return  # `params.kernel_size` beside `params.stride`: one struct the caller fills, they travel together
     k, s = site_like.scope.get(kernel), site_like.scope.get(stride)
     if fn is None or k is None or s is None or k.kind != "parameter" or s.kind != "parameter":
         return

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from migrator.engine import cpp
+from migrator.engine import cpp, dataflow
+from migrator.engine.scope import scope_at
 from migrator.engine.source import SourceFile
 from migrator.reference import SlidingWindowConfig, estimate_halo_output_elems, precise_halo_output_elems
 from migrator.verify import placement as pm
@@ -396,6 +397,9 @@ class BoundPath:
     # a slice site whose function holds no slice padding (older revisions size slices by their own
     # approximation): a description covering the real slice is the caller's bound, reported, not failed
     approximate_slice: bool = False
+    # the fields whose bound expression is only what the caller handed in, unchanged: the only ones the two
+    # leniencies above may report instead of fail (a local the branch computed is the branch's own value)
+    caller_described: frozenset = frozenset()
     error_where: Optional[Tuple[str, int, int]] = None
     auto_folding: bool = False  # the tree folds stride == kernel convs by itself (see runtime_conv)
 
@@ -487,6 +491,7 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
     pad = site.bindings.get("padding")
     bp.constant_padding = pad is not None and re.fullmatch(r"\{[\s0uUlL,]*\}", site.src.text(pad)) is not None
     bp.approximate_slice = bp.kind == "dram_slice" and not _slice_padding_in_scope(site)
+    bp.caller_described = frozenset(f for f, n in site.bindings.items() if _handed_in(site, f, n))
     try:
         bp.fields = {f: comp.expr(n, frame) for f, n in site.bindings.items()}
         bp.shard = comp.expr(site.shard, frame)
@@ -494,6 +499,32 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
         bp.error = exc.message
         bp.error_where = exc.where
     return bp
+
+
+def _handed_in(site: TextSite, fld: str, node) -> bool:
+    """The bound expression of ``fld`` is what the caller handed in, unchanged before the call: parameters
+    of the enclosing functions or lambdas, none written before the site; for the input extents each
+    element a parameter itself (a slice lambda's `input_slice_height`, auto-shard's `input_height`; not
+    `params.input_height`, the whole input), for the padding members of them too (`params.padding_n4`).
+    Only such a value is "the caller's description"."""
+    scope = scope_at(site.src, site.call)
+    if fld == "input_hw":
+        value = node.child_by_field_name("value") if node.type == "compound_literal_expression" else node
+        items = [c for c in cpp.named_children(value) if c.type != "comment"] if value is not None else []
+        if value is None or value.type != "initializer_list" or not all(i.type == "identifier" for i in items):
+            return False
+    roots = {cpp.text(n) for n in cpp.walk(node) if n.type == "identifier"}
+    if not roots:
+        return False
+    for r in roots:
+        name = scope.get(r)
+        if name is None or name.kind not in ("parameter", "lambda-parameter") or name.declaration is None:
+            return False
+        owner = cpp.enclosing(name.declaration, "lambda_expression", "function_definition")
+        body = owner.child_by_field_name("body") if owner is not None else None
+        if body is None or dataflow.writers_before(body, r, site.call, lambda callee: []):
+            return False
+    return True
 
 
 def _lazy(comp, node, frame):
@@ -1030,8 +1061,8 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
         diff, hw_diff = [], False
     if hw_diff:
         named = [f for f in ("input_hw", "padding") if getattr(call, f) != getattr(runtime_cfg, f)] or ["input_hw"]
-        if (bp.kind == "nested" or bp.approximate_slice) and (not _smaller(call, runtime_cfg, truth.tile_extra)
-                                                             or _covers_last_slice(call, spec, bp)):
+        if (bp.kind == "nested" or bp.approximate_slice) and set(named) <= bp.caller_described \
+                and (not _smaller(call, runtime_cfg, truth.tile_extra) or _covers_last_slice(call, spec, bp)):
             caller_fields += named  # the caller describes more input than the slice has: pre-existing, reported
         else:
             diff += named
