@@ -476,10 +476,7 @@ class Index:
                     value = n.child_by_field_name("value")
                     names = [src.text(c) for c in params.named_children] if params is not None else []
                     body = src.text(value) if value is not None else ""
-                    self.macros[src.text(name_node)] = any(
-                        re.search(r"(?<![\w.])\(?\s*" + re.escape(p) + r"\s*\)?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", body)
-                        or re.search(r"(\+\+|--)\s*\(?\s*" + re.escape(p) + r"\b|\b" + re.escape(p) + r"\s*\)?\s*(\+\+|--)", body)
-                        for p in names)
+                    self.macros[src.text(name_node)] = any(_macro_assigns(body, p) for p in names)
         self._calls: Dict[str, List[Tuple[SourceFile, Any]]] = {}
 
     def calls_of(self, name: str) -> List[Tuple[SourceFile, Any]]:
@@ -493,6 +490,14 @@ class Index:
                         out.append((src, n))
             self._calls[name] = out
         return self._calls[name]
+
+
+def _macro_assigns(body: str, param: str) -> bool:
+    """A macro body assigns its parameter: `(v) = ...`, `v += ...`, `++v`, `(v)--` (not `v == ...`)."""
+    p = re.escape(param)
+    assignment = r"(?<![\w.])\(?\s*" + p + r"\s*\)?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)"
+    increment = r"(\+\+|--)\s*\(?\s*" + p + r"\b|\b" + p + r"\s*\)?\s*(\+\+|--)"
+    return bool(re.search(assignment, body) or re.search(increment, body))
 
 
 # ---- frames and compilation ------------------------------------------------------------------------
