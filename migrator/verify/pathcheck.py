@@ -504,15 +504,19 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
 def _handed_in(site: TextSite, fld: str, node) -> bool:
     """The bound expression of ``fld`` is what the caller handed in, unchanged before the call: parameters
     of the enclosing functions or lambdas, none written before the site; for the input extents each
-    element a parameter itself (a slice lambda's `input_slice_height`, auto-shard's `input_height`; not
-    `params.input_height`, the whole input), for the padding members of them too (`params.padding_n4`).
+    element a parameter itself or an element of one (a slice lambda's `input_slice_height` or
+    `slice_input_hw[0]`, auto-shard's `input_height`; not `params.input_height`, the whole input), for the
+    padding members of them too (`params.padding_n4`).
     Only such a value is "the caller's description"."""
     scope = scope_at(site.src, site.call)
     if fld == "input_hw":
         value = node.child_by_field_name("value") if node.type == "compound_literal_expression" else node
         items = [c for c in cpp.named_children(value) if c.type != "comment"] if value is not None else []
-        if value is None or value.type != "initializer_list" or not all(i.type == "identifier" for i in items):
-            return False
+        if value is None or value.type != "initializer_list" or not all(
+                i.type == "identifier" or (i.type == "subscript_expression"
+                                           and i.child_by_field_name("argument").type == "identifier")
+                for i in items):
+            return False  # `params.input_height` is a member: the whole input, not what this slice was handed
     roots = {cpp.text(n) for n in cpp.walk(node) if n.type == "identifier"}
     if not roots:
         return False
