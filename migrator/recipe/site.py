@@ -215,15 +215,18 @@ def _callers_pair_it_with_the_kernel(site_like, kernel_node: ts.Node, chosen: Ex
                 continue  # a default argument: nothing this caller chose
             view = ScopeView(site_like.project, src, occ.owner)
             passed = Expr(" ".join(cpp.text(args[si]).split()), f"{occ.path}:{occ.line}", chosen.type_text)
+            # the variables the argument is made of (`{stride[0], stride[1]}`, `SlidingWindowConfig{.stride_hw = ...}`)
+            made_of = set(dataflow.identifiers_in(args[si]))
             try:
-                _travelling_with_the_kernel(view, args[ki], [(OP_PARAMETER, passed)])
+                _travelling_with_the_kernel(view, args[ki], [(OP_PARAMETER, passed)], names_of=lambda e: made_of)
             except UnresolvedBinding as exc:
                 raise UnresolvedBinding(f"{occ.path}:{occ.line}: {fname} is passed `{passed.text}` as its stride "
                                         f"`{stride}` next to the kernel `{' '.join(cpp.text(args[ki]).split())}`: "
                                         f"{str(exc).split(': ', 1)[-1]}") from None
 
 
-def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tuple[int, Expr]]):
+def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tuple[int, Expr]],
+                                names_of=lambda e: {dataflow.leading_name(e.text)}):
     """The candidates that describe the same convolution as the kernel passed at this call.  Where the
     kernel is changed before the call, the conv's stride changes under the same conditions
     (`fold_input_tensor_if_required(..., kernel_size, stride, ...)` rewrites both in place): a branch
@@ -256,13 +259,13 @@ def _travelling_with_the_kernel(site_like, kernel_node: ts.Node, ranked: list[tu
                                     "pass it explicitly and rerun")
         kernel, points = roots.pop(), [call for _, call in passed]
 
-    def writers(name: str) -> frozenset[int]:
-        return frozenset().union(*(dataflow.writers_before(body, name, pt, signatures) for pt in points))
+    def writers(*names_: str) -> frozenset[int]:
+        return frozenset().union(*(dataflow.writers_before(body, n, pt, signatures) for n in names_ for pt in points))
 
     want = writers(kernel)
     if not want:
         return ranked  # the kernel is the one handed in: the ranks decide (a stride set up here is not a fold)
-    paired = [(rank, e) for rank, e in ranked if writers(dataflow.leading_name(e.text)) == want]
+    paired = [(rank, e) for rank, e in ranked if writers(*names_of(e)) == want]
     if not paired:
         raise UnresolvedBinding(
             f"{where}: the kernel `{kernel}` passed here is changed by other statements than every stride candidate "

@@ -397,8 +397,8 @@ class BoundPath:
     # a slice site whose function holds no slice padding (older revisions size slices by their own
     # approximation): a description covering the real slice is the caller's bound, reported, not failed
     approximate_slice: bool = False
-    # the fields whose bound expression is only what the caller handed in, unchanged: the only ones the two
-    # leniencies above may report instead of fail (a local the branch computed is the branch's own value)
+    # the fields whose bound expression is only what the caller handed in, unchanged: the only ones an older
+    # slice site's leniency may report instead of fail (a local the branch computed is the branch's own value)
     caller_described: frozenset = frozenset()
     error_where: Optional[Tuple[str, int, int]] = None
     auto_folding: bool = False  # the tree folds stride == kernel convs by itself (see runtime_conv)
@@ -1065,7 +1065,9 @@ def _evaluate_one(bp: BoundPath, ctx: Ctx, pr: PathResult, variant_code, record=
         diff, hw_diff = [], False
     if hw_diff:
         named = [f for f in ("input_hw", "padding") if getattr(call, f) != getattr(runtime_cfg, f)] or ["input_hw"]
-        if (bp.kind == "nested" or bp.approximate_slice) and set(named) <= bp.caller_described \
+        # a nested path's inputs are the slice caller's own description, whatever the site makes of them (its
+        # binding is checked on the direct paths); an older slice site's only where it binds what it was handed
+        if (bp.kind == "nested" or (bp.approximate_slice and set(named) <= bp.caller_described)) \
                 and (not _smaller(call, runtime_cfg, truth.tile_extra) or _covers_last_slice(call, spec, bp)):
             caller_fields += named  # the caller describes more input than the slice has: pre-existing, reported
         else:
