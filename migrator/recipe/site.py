@@ -154,8 +154,9 @@ class Site(Lookup):
         return None
 
     def stride(self) -> Expr | None:
-        """The convolution's stride visible here, by where it comes from (stride_candidates)."""
-        return find_stride(self, self.args["kernel_size"])
+        """The convolution's stride visible here, by where it comes from (stride_candidates); a stride
+        parameter of the site's function must travel with the kernel at each of its callers."""
+        return find_stride(self, self.args["kernel_size"], callers_too=True)
 
     def enclosing_namespace(self) -> str:
         return cpp.namespace_of(self.call)
@@ -167,7 +168,7 @@ class Site(Lookup):
         return cpp.qualifier(self.enclosing_namespace(), self.project_helpers[name]) + name
 
 
-def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
+def find_stride(site_like, kernel_node: ts.Node, callers_too: bool = False) -> Expr | None:
     """The convolution's stride visible at a call site or at a caller of a threaded function, chosen
     by where the value comes from, never by its name alone (see stride_candidates). None when no
     value qualifies (the caller then threads one in); UnresolvedBinding when two equally good ones
@@ -183,7 +184,8 @@ def find_stride(site_like, kernel_node: ts.Node) -> Expr | None:
         raise UnresolvedBinding(f"{where}: more than one value could be the convolution stride "
                                 f"({', '.join(f'`{t}`' for t in top)}); pass it explicitly and rerun")
     chosen = next(iter(top.values()))
-    _callers_pair_it_with_the_kernel(site_like, kernel_node, chosen)
+    if callers_too:  # at the site only: a threading caller's own callers are one level further than checked
+        _callers_pair_it_with_the_kernel(site_like, kernel_node, chosen)
     return chosen
 
 
