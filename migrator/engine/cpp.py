@@ -162,6 +162,9 @@ class Capture:
     default: str | None  # "&", "=" or None
     explicit: tuple[str, ...]  # names captured explicitly (with '&'/'=' stripped), 'this' included
     by_reference: tuple[str, ...] = ()  # of those, the ones captured as `&name`
+    # init-captures (`stride = orig_stride`, `&r = x`): their `lambda_capture_initializer` nodes, each a
+    # variable of the lambda itself
+    initializers: tuple[ts.Node, ...] = ()
 
 
 def lambda_capture(lam: ts.Node) -> Capture:
@@ -169,6 +172,7 @@ def lambda_capture(lam: ts.Node) -> Capture:
     default = None
     names: list[str] = []
     by_ref: list[str] = []
+    initializers: list[ts.Node] = []
     if spec is not None:
         for c in named_children(spec):
             if c.type == "lambda_default_capture":
@@ -180,7 +184,17 @@ def lambda_capture(lam: ts.Node) -> Capture:
                 before = c.prev_sibling
                 if text(c).strip().startswith("&") or (before is not None and before.type == "&"):
                     by_ref.append(t)
-    return Capture(default, tuple(names), tuple(by_ref))
+                if c.type == "lambda_capture_initializer" and c.child_by_field_name("left") is not None:
+                    initializers.append(c)
+    return Capture(default, tuple(names), tuple(by_ref), tuple(initializers))
+
+
+def braced_items(node: ts.Node) -> list[ts.Node] | None:
+    """The elements of `{a, b}` or `T{a, b}` (comments left out); None for any other expression."""
+    value = node.child_by_field_name("value") if node.type == "compound_literal_expression" else node
+    if value is None or value.type != "initializer_list":
+        return None
+    return [c for c in named_children(value) if c.type != "comment"]
 
 
 def statement_of(node: ts.Node) -> ts.Node:

@@ -171,16 +171,12 @@ def scope_at(src: SourceFile, point: ts.Node) -> Scope:
 def _init_captures(src: SourceFile, lam: ts.Node) -> list[Name]:
     """The variables a lambda's init-captures declare (`[&, stride = orig_stride]`): locals of the
     lambda, initialized where the lambda is written, hiding any outer name."""
-    spec = lam.child_by_field_name("captures")
+    cap = cpp.lambda_capture(lam)
     out = []
-    for c in cpp.named_children(spec) if spec is not None else []:
-        if c.type != "lambda_capture_initializer":
-            continue
+    for c in cap.initializers:
         left, right = c.child_by_field_name("left"), c.child_by_field_name("right")
-        if left is None:
-            continue
-        by_ref = c.prev_sibling is not None and c.prev_sibling.type == "&" or cpp.text(c).lstrip().startswith("&")
-        out.append(Name(cpp.text(left), "init-capture", "auto&" if by_ref else "auto", src.path, src.line(c),
+        name = cpp.text(left)
+        out.append(Name(name, "init-capture", "auto&" if name in cap.by_reference else "auto", src.path, src.line(c),
                         initializer=cpp.text(right) if right is not None else None, initializer_node=right,
                         declaration=c))
     return out

@@ -4,6 +4,7 @@ result is sound. Nothing here writes to disk."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -430,14 +431,14 @@ def _no_local_left_unused(old: SourceFile | None, sp: SitePlan, new: SourceFile,
     if not olds or fn is None:
         return
     scope = scope_at(old, olds[0].owner)
+    uses = Counter(cpp.text(n) for n in cpp.walk(fn) if n.type == "identifier")
     for ident in sorted({cpp.text(n) for a in cpp.arguments(olds[0].owner) for n in cpp.walk(a)
                          if n.type == "identifier"}):
         name = scope.get(ident)
         if name is None or name.kind != "local" or name.declaration is None \
                 or "maybe_unused" in cpp.text(name.declaration):
             continue
-        uses = sum(1 for n in cpp.walk(fn) if n.type == "identifier" and cpp.text(n) == ident)
-        if uses <= 1:  # its declaration alone
+        if uses[ident] <= 1:  # its declaration alone
             raise PostconditionFailed(f"{sp.path}:{name.line}: the local `{ident}` would be left unused by the "
                                       f"rewrite (the old call was its last reader; tt-metal builds with -Werror); "
                                       "remove it or migrate by hand")

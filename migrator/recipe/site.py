@@ -283,14 +283,15 @@ def _whole_kernel(node: ts.Node, where: str) -> ts.Node:
     stride is built the same way, which no variable here holds."""
     if node.type in ("identifier", "field_expression", "qualified_identifier", "parenthesized_expression"):
         return node
-    value = node.child_by_field_name("value") if node.type == "compound_literal_expression" else node
-    items = [c for c in cpp.named_children(value) if c.type != "comment"] if value is not None else []
-    if value is not None and value.type == "initializer_list" and len(items) == 2:
-        roots = [dataflow.root_identifier(i) for i in items]
-        spelled = [" ".join(cpp.text(i).split()).replace(" ", "") for i in items]
-        base = cpp.text(items[0]).split("[")[0].strip() if "[" in cpp.text(items[0]) else ""
-        if base and roots[0] == roots[1] and spelled == [f"{base}[0]", f"{base}[1]"]:
-            return items[0].child_by_field_name("argument") or node
+    items = cpp.braced_items(node) or []
+
+    def compact(n) -> str:
+        return "".join(cpp.text(n).split())
+    if len(items) == 2 and all(i.type == "subscript_expression" for i in items):
+        bases = [i.child_by_field_name("argument") for i in items]
+        if compact(bases[0]) == compact(bases[1]) and \
+                [compact(i.child_by_field_name("indices")) for i in items] == ["[0]", "[1]"]:
+            return bases[0]
     raise UnresolvedBinding(f"{where}: the kernel passed here is `{' '.join(cpp.text(node).split())}`, built from "
                             "parts: the stride of the conv it describes is not in scope; pass it explicitly and rerun")
 
@@ -394,9 +395,7 @@ def _pair_of_names(init: ts.Node) -> list[str]:
     if node.type == "call_expression" and cpp.last_name(cpp.call_name(node)) == "make_pair":
         items = cpp.arguments(node)
     else:
-        if node.type == "compound_literal_expression":
-            node = node.child_by_field_name("value") or node
-        items = cpp.named_children(node) if node.type == "initializer_list" else []
+        items = cpp.braced_items(node) or []
     return [cpp.text(i) for i in items] if len(items) == 2 and all(i.type == "identifier" for i in items) else []
 
 

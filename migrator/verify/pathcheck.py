@@ -491,7 +491,8 @@ def bind_path(comp: Compiler, site: TextSite, path: CallPath, variant: Dict[str,
     pad = site.bindings.get("padding")
     bp.constant_padding = pad is not None and re.fullmatch(r"\{[\s0uUlL,]*\}", site.src.text(pad)) is not None
     bp.approximate_slice = bp.kind == "dram_slice" and not _slice_padding_in_scope(site)
-    bp.caller_described = frozenset(f for f, n in site.bindings.items() if _handed_in(site, f, n))
+    if bp.approximate_slice:  # the one place it is consulted
+        bp.caller_described = frozenset(f for f, n in site.bindings.items() if _handed_in(site, f, n))
     try:
         bp.fields = {f: comp.expr(n, frame) for f, n in site.bindings.items()}
         bp.shard = comp.expr(site.shard, frame)
@@ -510,9 +511,8 @@ def _handed_in(site: TextSite, fld: str, node) -> bool:
     Only such a value is "the caller's description"."""
     scope = scope_at(site.src, site.call)
     if fld == "input_hw":
-        value = node.child_by_field_name("value") if node.type == "compound_literal_expression" else node
-        items = [c for c in cpp.named_children(value) if c.type != "comment"] if value is not None else []
-        if value is None or value.type != "initializer_list" or not all(
+        items = cpp.braced_items(node)
+        if items is None or not all(
                 i.type == "identifier" or (i.type == "subscript_expression"
                                            and i.child_by_field_name("argument").type == "identifier")
                 for i in items):

@@ -450,9 +450,16 @@ class Index:
         self.decl_params: Dict[str, List[str]] = {}
         # argument positions some declaration of the name takes by non-const reference
         self.declared_outs: Dict[str, set] = {}
+        # function-like macros of the files read: name -> whether the body assigns a parameter
+        self.macros: Dict[str, bool] = {}
         for src in self.sources:
             for n in cpp.walk(src.root):
-                if n.type == "function_definition":
+                if n.type == "preproc_function_def":
+                    params, value = n.child_by_field_name("parameters"), n.child_by_field_name("value")
+                    names = [src.text(c) for c in params.named_children] if params is not None else []
+                    body = src.text(value) if value is not None else ""
+                    self.macros[src.text(n.child_by_field_name("name"))] = any(_macro_assigns(body, p) for p in names)
+                elif n.type == "function_definition":
                     name = cpp.last_name(cpp.function_name(n))
                     if name:
                         self.defs.setdefault(name, []).append((src, n))
@@ -465,18 +472,6 @@ class Index:
                     if name:
                         self.declared_outs.setdefault(name, set()).update(
                             i for i, p in enumerate(cpp.parameters(n)) if _out_param(p.type_text))
-        # function-like macros of the files read: name -> whether the body assigns a parameter
-        self.macros: Dict[str, bool] = {}
-        for src in self.sources:
-            if b"#define" not in src.data:
-                continue
-            for n in cpp.walk(src.root):
-                if n.type == "preproc_function_def":
-                    name_node, params = n.child_by_field_name("name"), n.child_by_field_name("parameters")
-                    value = n.child_by_field_name("value")
-                    names = [src.text(c) for c in params.named_children] if params is not None else []
-                    body = src.text(value) if value is not None else ""
-                    self.macros[src.text(name_node)] = any(_macro_assigns(body, p) for p in names)
         self._calls: Dict[str, List[Tuple[SourceFile, Any]]] = {}
 
     def calls_of(self, name: str) -> List[Tuple[SourceFile, Any]]:
@@ -568,6 +563,7 @@ class Compiler:
         self._byref: Dict[tuple, list] = {}
         self._unfollowed: Dict[tuple, Dict[str, str]] = {}
         self._captures: Dict[tuple, list] = {}
+        self._direct: Dict[tuple, set] = {}
         self._inlining: set = set()  # functions being inlined (a recursive call is not)
         self._param_cache: Dict[tuple, list] = {}
         self._decl_cache: Dict[tuple, dict] = {}
@@ -1027,13 +1023,7 @@ class Compiler:
         if not calls:
             return None
         call, lam = calls[0]
-        direct = any(frame.src.text(a) == name for _, args, outs, _, _ in self._byref_calls(s, frame)
-                     for i, a in enumerate(args) if i in outs)
-        for n in cpp.walk(s):
-            if n.type in ("assignment_expression", "update_expression") and not _inside_lambda(n, s):
-                target = n.child_by_field_name("left") or n.child_by_field_name("argument")
-                direct = direct or (target is not None and dataflow.leading_name(frame.src.text(target)) == name)
-        if len(calls) > 1 or direct:
+        if len(calls) > 1 or name in self._direct_writes(s, frame):
             text = self._t(frame, s)[:60]
 
             def unordered(ctx, v):
@@ -1143,12 +1133,23 @@ class Compiler:
         key = (frame.src.path, s.id)
         names = self._written.get(key)
         if names is None:
-            names = set()
-            for _, args, outs, _, _ in self._byref_calls(s, frame):
-                names.update(frame.src.text(args[i]) for i in outs if i < len(args) and args[i].type == "identifier")
+            names = set(self._direct_writes(s, frame))
             names.update(self._unfollowed_writes(s, frame))
             for _, _, written in self._capture_calls(s, frame):
                 names.update(written)
+            self._written[key] = names
+        return name in names
+
+    def _direct_writes(self, s, frame) -> set:
+        """Names ``s`` itself writes: the target of an assignment or increment (`std::tie(a, b) = ...`
+        writes both), or an argument for a non-const reference parameter of a function of the tree.
+        An assignment in a lambda's body is not one: it runs where the lambda is called."""
+        key = (frame.src.path, s.id)
+        names = self._direct.get(key)
+        if names is None:
+            names = set()
+            for _, args, outs, _, _ in self._byref_calls(s, frame):
+                names.update(frame.src.text(args[i]) for i in outs if i < len(args) and args[i].type == "identifier")
             for n in cpp.walk(s):
                 if n.type in ("assignment_expression", "update_expression") and not _inside_lambda(n, s):
                     target = n.child_by_field_name("left") or n.child_by_field_name("argument")
@@ -1156,8 +1157,8 @@ class Compiler:
                         names.update(frame.src.text(a) for a in cpp.arguments(target))
                     elif target is not None:
                         names.add(dataflow.leading_name(frame.src.text(target)))
-            self._written[key] = names
-        return name in names
+            self._direct[key] = names
+        return names
 
     def _assign(self, name, e, frame) -> Callable:
         if e is None:
