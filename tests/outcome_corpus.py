@@ -1878,6 +1878,8 @@ def threaded_calls_in(rel: str, fn: str, per_call: list[frozenset[str]], what: s
             if a not in {norm(x) for x in allowed}:
                 return (f"{rel}:{fn}: call {i + 1} is given {a!r} for the stride, expected one of {sorted(allowed)} "
                         f"({what})")
+        return None
+    return check
 
 
 

@@ -44,6 +44,13 @@ def test_corpus_covers_every_class_of_the_issue():
         assert not (c.refuse_only and c.expect == "migrate"), c.id
 
 
+def test_every_structural_check_is_a_function():
+    """A check factory that forgets `return check` yields None, which is only noticed when the tool migrates
+    the case: then grading crashes instead of saying "wrong" (`threaded_calls_in` did, for three cases)."""
+    broken = [(c.id, i) for c in CASES.values() for i, ch in enumerate(c.checks) if not callable(ch)]
+    assert not broken
+
+
 def test_every_generated_before_tree_compiles():
     from concurrent.futures import ThreadPoolExecutor
 
